@@ -1,0 +1,141 @@
+// Package rawcodec encodes and decodes the compressed NDJSON objects of a
+// lake's raw, spill and errors areas. The codec of an object is named by its
+// extension, so readers need no other metadata; encoders and decoders are
+// pooled because creating a zstd encoder costs far more than using one.
+package rawcodec
+
+import (
+	"bytes"
+	"compress/gzip"
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+
+	"github.com/klauspost/compress/zstd"
+	"github.com/loglake/loglake"
+)
+
+// FromKey returns the codec of an object by its key's extension, and false
+// for keys that are not NDJSON objects.
+func FromKey(key string) (loglake.Compression, bool) {
+	switch {
+	case strings.HasSuffix(key, ".ndjson.zst"):
+		return loglake.CompressionZstd, true
+	case strings.HasSuffix(key, ".ndjson.gz"):
+		return loglake.CompressionGzip, true
+	case strings.HasSuffix(key, ".ndjson"):
+		return loglake.CompressionNone, true
+	}
+	return "", false
+}
+
+var (
+	zstdEncoders = sync.Pool{New: func() any {
+		// SpeedFastest: ingest is bound by compression; the compactor
+		// recompresses into Parquet anyway. Concurrency 1: callers run
+		// one encode per goroutine, and parallelism comes from them.
+		e, err := zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedFastest), zstd.WithEncoderConcurrency(1), zstd.WithLowerEncoderMem(true))
+		if err != nil {
+			panic(err) // only for invalid options, which are constants here
+		}
+		return e
+	}}
+	zstdDecoders = sync.Pool{New: func() any {
+		d, err := zstd.NewReader(nil, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxMemory(1<<32))
+		if err != nil {
+			panic(err)
+		}
+		return d
+	}}
+)
+
+// AppendEncoded appends src, encoded with c, to dst and returns the extended
+// slice.
+func AppendEncoded(dst, src []byte, c loglake.Compression) ([]byte, error) {
+	switch c {
+	case loglake.CompressionZstd:
+		e := zstdEncoders.Get().(*zstd.Encoder)
+		dst = e.EncodeAll(src, dst)
+		zstdEncoders.Put(e)
+		return dst, nil
+	case loglake.CompressionGzip:
+		buf := bytes.NewBuffer(dst)
+		w, _ := gzip.NewWriterLevel(buf, gzip.BestSpeed)
+		if _, err := w.Write(src); err != nil {
+			return dst, err
+		}
+		if err := w.Close(); err != nil {
+			return dst, err
+		}
+		return buf.Bytes(), nil
+	case loglake.CompressionNone:
+		return append(dst, src...), nil
+	}
+	return dst, fmt.Errorf("%w: unknown compression %q", loglake.ErrInvalidOptions, c)
+}
+
+// AppendDecoded appends src, decoded with c, to dst and returns the extended
+// slice. A decode failure is marked [loglake.ErrCorrupt].
+func AppendDecoded(dst, src []byte, c loglake.Compression) ([]byte, error) {
+	switch c {
+	case loglake.CompressionZstd:
+		d := zstdDecoders.Get().(*zstd.Decoder)
+		out, err := d.DecodeAll(src, dst)
+		zstdDecoders.Put(d)
+		if err != nil {
+			return dst, loglake.MarkCorrupt("rawcodec: zstd", err)
+		}
+		return out, nil
+	case loglake.CompressionGzip:
+		r, err := gzip.NewReader(bytes.NewReader(src))
+		if err != nil {
+			return dst, loglake.MarkCorrupt("rawcodec: gzip", err)
+		}
+		buf := bytes.NewBuffer(dst)
+		if _, err := io.Copy(buf, r); err != nil {
+			return dst, loglake.MarkCorrupt("rawcodec: gzip", err)
+		}
+		return buf.Bytes(), nil
+	case loglake.CompressionNone:
+		return append(dst, src...), nil
+	}
+	return dst, fmt.Errorf("%w: unknown compression %q", loglake.ErrInvalidOptions, c)
+}
+
+// NewReader returns a streaming reader of r decoded with c, for objects too
+// large to hold twice in memory. The caller calls the returned close
+// function, which does not close r.
+func NewReader(r io.Reader, c loglake.Compression) (io.Reader, func(), error) {
+	switch c {
+	case loglake.CompressionZstd:
+		d, err := zstd.NewReader(r, zstd.WithDecoderConcurrency(1), zstd.WithDecoderLowmem(true))
+		if err != nil {
+			return nil, nil, loglake.MarkCorrupt("rawcodec: zstd", err)
+		}
+		return corruptReader{d, "rawcodec: zstd"}, d.Close, nil
+	case loglake.CompressionGzip:
+		g, err := gzip.NewReader(r)
+		if err != nil {
+			return nil, nil, loglake.MarkCorrupt("rawcodec: gzip", err)
+		}
+		return corruptReader{g, "rawcodec: gzip"}, func() { _ = g.Close() }, nil
+	case loglake.CompressionNone:
+		return r, func() {}, nil
+	}
+	return nil, nil, fmt.Errorf("%w: unknown compression %q", loglake.ErrInvalidOptions, c)
+}
+
+// corruptReader marks decode errors (not io.EOF) as ErrCorrupt.
+type corruptReader struct {
+	r    io.Reader
+	what string
+}
+
+func (c corruptReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	if err != nil && err != io.EOF {
+		err = loglake.MarkCorrupt(c.what, err)
+	}
+	return n, err
+}
