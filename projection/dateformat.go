@@ -83,7 +83,7 @@ type dateFormat struct {
 // Supported letters: y and u (year; "yy" is the two-digit reduced year based
 // on 2000, other counts are a minimum width), M, d, H, m, s (one letter: no
 // padding; two: zero-padded), S (fraction of second, 1-9 digits). Text in
-// single quotes is literal ("''" is a quote); other non-letters are literal.
+// single quotes is literal (a doubled quote is a quote); other non-letters are literal.
 func compileDateFormat(p string) (*dateFormat, error) {
 	f := &dateFormat{}
 	var lit strings.Builder
