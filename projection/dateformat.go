@@ -60,6 +60,8 @@ const (
 )
 
 // precision maps a field to the finest unit it resolves.
+var fieldNames = [...]string{fYear: "year", fMonth: "month", fDay: "day", fHour: "hour", fMinute: "minute", fSecond: "second", fFraction: "millisecond"}
+
 var fieldUnit = [...]Unit{fYear: Years, fMonth: Months, fDay: Days, fHour: Hours, fMinute: Minutes, fSecond: Seconds, fFraction: Millis}
 
 type fmtToken struct {
@@ -82,7 +84,7 @@ type dateFormat struct {
 //
 // Supported letters: y and u (year; "yy" is the two-digit reduced year based
 // on 2000, other counts are a minimum width), M, d, H, m, s (one letter: no
-// padding; two: zero-padded), S (fraction of second, 1-9 digits). Text in
+// padding; two: zero-padded), SSS (milliseconds). Text in
 // single quotes is literal (a doubled quote is a quote); other non-letters are literal.
 func compileDateFormat(p string) (*dateFormat, error) {
 	f := &dateFormat{}
@@ -153,7 +155,7 @@ func compileDateFormat(p string) (*dateFormat, error) {
 		if !seen[k] {
 			for k2 := k + 1; k2 <= fFraction; k2++ {
 				if seen[k2] {
-					return nil, fmt.Errorf("pattern %q has a finer field than %s but no %s field", p, fieldUnit[k], fieldUnit[k])
+					return nil, fmt.Errorf("pattern %q has a %s field but no %s field", p, fieldNames[k2], fieldNames[k])
 				}
 			}
 			break
@@ -161,7 +163,7 @@ func compileDateFormat(p string) (*dateFormat, error) {
 		f.precision = fieldUnit[k]
 	}
 	if f.precision == UnitNone {
-		return nil, fmt.Errorf("pattern %q has no year field", p)
+		return nil, fmt.Errorf("pattern %q has no year field (y or u)", p)
 	}
 	for _, t := range f.tokens {
 		if t.kind == fLiteral && (strings.Contains(t.lit, "..") || strings.ContainsAny(t.lit, "\\%")) {
@@ -188,8 +190,8 @@ func letterToken(c byte, n int) (fmtToken, error) {
 		k := map[byte]fieldKind{'M': fMonth, 'd': fDay, 'H': fHour, 'm': fMinute, 's': fSecond}[c]
 		return fmtToken{kind: k, width: n, pad: n == 2}, nil
 	case 'S':
-		if n > 9 {
-			break
+		if n != 3 { // the finest interval.unit is MILLIS
+			return fmtToken{}, fmt.Errorf("fraction %q is not supported (use SSS, milliseconds)", strings.Repeat("S", n))
 		}
 		return fmtToken{kind: fFraction, width: n, pad: true}, nil
 	default:
