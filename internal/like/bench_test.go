@@ -1,0 +1,100 @@
+package like
+
+import (
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"testing"
+)
+
+// windowsPaths returns n realistic Windows paths of about 255 characters,
+// every 1000th containing 社外秘.
+func windowsPaths(n int) []string {
+	rng := rand.New(rand.NewPCG(1, 2))
+	dirs := []string{"Documents", "デスクトップ", "プロジェクト", "営業部", "共有", "2024年度", "見積書", "Archive", "Backup", "資料", "契約書", "Temp", "AppData", "Roaming", "Microsoft", "Office"}
+	paths := make([]string, n)
+	for i := range paths {
+		var b strings.Builder
+		fmt.Fprintf(&b, `C:\Users\user%04d`, rng.IntN(10000))
+		for len([]rune(b.String())) < 230 {
+			b.WriteString(`\`)
+			b.WriteString(dirs[rng.IntN(len(dirs))])
+			fmt.Fprintf(&b, "_%d", rng.IntN(100))
+		}
+		if i%1000 == 999 {
+			b.WriteString(`\社外秘`)
+		}
+		b.WriteString(`\報告書_最終版.docx`)
+		r := []rune(b.String())
+		if len(r) > 255 {
+			r = append(r[:255-len([]rune(`\報告書.docx`))], []rune(`\報告書.docx`)...)
+		}
+		paths[i] = string(r)
+	}
+	return paths
+}
+
+func benchmarkMatch(b *testing.B, pattern string, opts Options) {
+	paths := windowsPaths(4096)
+	subjects := make([][]byte, len(paths))
+	size := 0
+	for i, p := range paths {
+		subjects[i] = []byte(p)
+		size += len(p)
+	}
+	m := MustCompile(pattern, opts)
+	b.SetBytes(int64(size))
+	b.ReportAllocs()
+	matches := 0
+	for b.Loop() {
+		for _, s := range subjects {
+			if m.Match(s) {
+				matches++
+			}
+		}
+	}
+	if matches == 0 {
+		b.Fatal("no matches")
+	}
+	b.ReportMetric(float64(b.N)*float64(len(subjects))/b.Elapsed().Seconds(), "records/s")
+}
+
+func BenchmarkMatch(b *testing.B) {
+	b.Run("infix/LIKE", func(b *testing.B) { benchmarkMatch(b, "%社外秘%", Options{}) })
+	b.Run("infix/ILIKE", func(b *testing.B) { benchmarkMatch(b, "%社外秘%", Options{IgnoreCase: true}) })
+	b.Run("two-segments/LIKE", func(b *testing.B) { benchmarkMatch(b, "%社外秘%.docx", Options{}) })
+	b.Run("two-segments/ILIKE", func(b *testing.B) { benchmarkMatch(b, "%社外秘%.DOCX", Options{IgnoreCase: true}) })
+	b.Run("underscore/LIKE", func(b *testing.B) { benchmarkMatch(b, "%社外_%", Options{}) })
+	b.Run("cased/ILIKE", func(b *testing.B) { benchmarkMatch(b, "%USER0042\\%", Options{IgnoreCase: true}) })
+}
+
+// BenchmarkJSONPrefilterBlock measures the raw-NDJSON fast path: one
+// bytes.Index over a whole block of lines, line bounds found only at hits.
+func BenchmarkJSONPrefilterBlock(b *testing.B) {
+	paths := windowsPaths(4096)
+	var block []byte
+	for i, p := range paths {
+		line, _ := json.Marshal(map[string]any{
+			"timestamp": "2024-05-01T12:34:56.789Z", "device_id": fmt.Sprintf("d-%d", i),
+			"log_type": "file", "operation": "open", "file_path": p,
+		})
+		block = append(append(block, line...), '\n')
+	}
+	f := MustCompile("%社外秘%", Options{}).JSONPrefilter()
+	b.SetBytes(int64(len(block)))
+	b.ReportAllocs()
+	for b.Loop() {
+		n := 0
+		for sc := f.Lines(block); ; {
+			if _, _, ok := sc.Next(); !ok {
+				break
+			}
+			n++
+		}
+		if n == 0 {
+			b.Fatal("no lines")
+		}
+	}
+	b.ReportMetric(float64(b.N)*float64(len(paths))/b.Elapsed().Seconds(), "records/s")
+}

@@ -1,0 +1,31 @@
+// Package like compiles SQL LIKE and ILIKE patterns into matchers for the
+// query stage, and prefilters raw NDJSON lines by the literals a pattern
+// requires.
+//
+// # Semantics
+//
+// As in Trino: LIKE is case-sensitive; '%' matches any run of characters,
+// '_' exactly one character (a Unicode code point, not a byte); an optional
+// escape character makes '%', '_' and itself literal, and is an error before
+// any other character or at the end of the pattern. ILIKE matches letters
+// regardless of case with Unicode simple case folding, the folding of
+// [strings.EqualFold] and of Go regexp's (?i): 'k', 'K' and the Kelvin sign
+// match each other, but full folding such as 'ß' = "ss" is not applied
+// (it would change the number of characters '_' counts).
+//
+// # Speed
+//
+// Matching never backtracks: the segments between '%' are matched greedily
+// from left to right, which is linear in the subject for '%'-only patterns
+// and O(len(subject)·len(pattern)) at worst with '_'. Patterns of the forms
+// "lit", "lit%", "%lit" and "%lit%" take fast paths (bytes.Equal, HasPrefix,
+// HasSuffix and the SIMD-backed bytes.Index); ILIKE takes them too when no
+// literal character has a case variant (e.g. '%社外秘%'). Match does not
+// allocate.
+//
+// # Raw NDJSON
+//
+// [Matcher.RequiredLiterals] lists byte strings any matching value contains;
+// [JSONPrefilter] searches them in raw NDJSON lines or whole blocks of lines
+// before any JSON is parsed, staying correct for JSON-escaped text.
+package like

@@ -1,0 +1,173 @@
+package like
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"testing"
+	"unicode/utf8"
+)
+
+// encodings returns NDJSON lines carrying s as a string value, written the
+// ways real encoders write it.
+func encodings(s string) [][]byte {
+	goJSON, _ := json.Marshal(map[string]string{"file_path": s}) // escapes <>&
+	var ascii, slashes, allU bytes.Buffer
+	ascii.WriteString(`{"file_path":"`)
+	slashes.WriteString(`{"file_path":"`)
+	allU.WriteString(`{"file_path":"`)
+	for _, r := range s {
+		switch {
+		case r == '"' || r == '\\':
+			ascii.WriteString(`\` + string(r))
+			slashes.WriteString(`\` + string(r))
+		case r == '/':
+			ascii.WriteByte('/')
+			slashes.WriteString(`\/`)
+		case r < 0x20:
+			fmt.Fprintf(&ascii, `\u%04x`, r)
+			fmt.Fprintf(&slashes, `\u%04x`, r)
+		case r >= utf8.RuneSelf: // Python's ensure_ascii
+			for _, u := range utf16(r) {
+				fmt.Fprintf(&ascii, `\u%04x`, u)
+			}
+			slashes.WriteRune(r)
+		default:
+			ascii.WriteRune(r)
+			slashes.WriteRune(r)
+		}
+		for _, u := range utf16(r) {
+			fmt.Fprintf(&allU, `\u%04X`, u)
+		}
+	}
+	for _, b := range []*bytes.Buffer{&ascii, &slashes, &allU} {
+		b.WriteString(`"}`)
+	}
+	return [][]byte{goJSON, ascii.Bytes(), slashes.Bytes(), allU.Bytes()}
+}
+
+func utf16(r rune) []rune {
+	if r < 0x10000 {
+		return []rune{r}
+	}
+	r -= 0x10000
+	return []rune{0xD800 + r>>10, 0xDC00 + r&0x3FF}
+}
+
+func TestJSONPrefilter(t *testing.T) {
+	tests := []struct {
+		name    string
+		lits    []string
+		line    string
+		mayPass bool
+	}{
+		{"raw hit", []string{"社外秘"}, `{"p":"C:\\社外秘\\a"}`, true},
+		{"raw miss", []string{"社外秘"}, `{"p":"C:\\社外\\a"}`, false},
+		{"unicode escape", []string{"社外秘"}, `{"p":"\u793e\u5916\u79d8"}`, true},
+		{"unrelated escape", []string{"社外秘"}, `{"p":"a \u0026 b"}`, false},
+		{"escaped backslash then u", []string{"社外秘"}, `{"p":"C:\\users\\x"}`, false},
+		{"three backslashes then u", []string{"社"}, `{"p":"C:\\\u793e"}`, true},
+		{"backslash literal", []string{`\社外秘\`}, `{"p":"C:\\社外秘\\a"}`, true},
+		{"backslash literal miss", []string{`\社外秘\`}, `{"p":"C:/社外秘/a"}`, false},
+		{"quote literal", []string{`say "hi"`}, `{"m":"they say \"hi\""}`, true},
+		{"slash escape", []string{"a/b"}, `{"m":"a\/b"}`, true},
+		{"slash escape irrelevant", []string{"ab"}, `{"m":"a\/b"}`, false},
+		{"surrogates", []string{"😀"}, `{"m":"\ud83d\ude00"}`, true},
+		{"malformed u", []string{"q"}, `{"m":"\uZZ"}`, true},
+		{"all literals needed", []string{"abc", "xyz"}, `{"m":"abc"}`, false},
+		{"all literals present", []string{"abc", "xyz"}, `{"m":"xyz abc"}`, true},
+		{"no literals", nil, `{}`, true},
+		{"control char literal", []string{"a\nb"}, `{}`, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := NewJSONPrefilter(tt.lits...)
+			if got := f.MayMatch([]byte(tt.line)); got != tt.mayPass {
+				t.Errorf("MayMatch(%s) = %v, want %v", tt.line, got, tt.mayPass)
+			}
+			block := []byte("{\"x\":1}\n" + tt.line + "\n{\"y\":2}")
+			sc := f.Lines(block)
+			s, e, ok := sc.Next()
+			if tt.mayPass && !f.PassesAll() {
+				if !ok || string(block[s:e]) != tt.line {
+					t.Errorf("Next = %d,%d,%v (%q), want the line", s, e, ok, block[s:e])
+				}
+			}
+			if !tt.mayPass && ok {
+				t.Errorf("Next found %q", block[s:e])
+			}
+		})
+	}
+}
+
+func TestJSONPrefilterNextLineWalk(t *testing.T) {
+	var block []byte
+	var want []int
+	for i := range 1000 {
+		p := fmt.Sprintf(`C:\users\u%d\Documents\report-%d.xlsx`, i, i)
+		if i%97 == 0 {
+			p = fmt.Sprintf(`C:\Users\u%d\社外秘\plan-%d.docx`, i, i)
+			want = append(want, i)
+		}
+		if i%101 == 50 { // a real escape of a literal character: must pass
+			p = fmt.Sprintf("社外 %d 秘", i)
+			want = append(want, i)
+		}
+		line := encodings(p)[i%4]
+		block = append(block, line...)
+		block = append(block, '\n')
+	}
+	f := MustCompile("%社外秘%", Options{}).JSONPrefilter()
+	var got []int
+	for sc := f.Lines(block); ; {
+		s, _, ok := sc.Next()
+		if !ok {
+			break
+		}
+		got = append(got, bytes.Count(block[:s], []byte("\n")))
+	}
+	// Every matching line must be reported; the \u-escaped non-matches at
+	// i%101 are allowed false positives, as are lines encoded with \u.
+	have := map[int]bool{}
+	for _, i := range got {
+		have[i] = true
+	}
+	for _, i := range want {
+		if i%97 == 0 && !have[i] {
+			t.Errorf("line %d (a match) not reported", i)
+		}
+	}
+	if len(got) > 1000/4+30 {
+		t.Errorf("%d lines reported; the prefilter filters almost nothing", len(got))
+	}
+}
+
+func FuzzJSONPrefilter(f *testing.F) {
+	f.Add("C:\\Users\\社外秘\\a.docx", "%社外秘%", false)
+	f.Add(`say "hi" </b> & a/b`, `%"hi" </b> & a/%`, false)
+	f.Add("x😀y", "%😀%", true)
+	f.Fuzz(func(t *testing.T, s, pattern string, ignoreCase bool) {
+		m, err := Compile(pattern, Options{IgnoreCase: ignoreCase})
+		if err != nil || !utf8.ValidString(s) {
+			return
+		}
+		if !m.MatchString(s) {
+			return
+		}
+		p := m.JSONPrefilter()
+		for _, line := range encodings(s) {
+			if !p.MayMatch(line) {
+				t.Fatalf("MayMatch(%s) = false for a value matching %q", line, pattern)
+			}
+			block := append(append([]byte("{}\n"), line...), "\n{}"...)
+			sc := p.Lines(block)
+			st, e, ok := sc.Next()
+			for ok && !bytes.Equal(block[st:e], line) {
+				st, e, ok = sc.Next()
+			}
+			if !ok {
+				t.Fatalf("Lines skipped %s matching %q", line, pattern)
+			}
+		}
+	})
+}
