@@ -238,7 +238,7 @@ func Parse(props map[string]string, partitionCols []string) (*Config, error) {
 func columnOrder(template string, byCol map[string]map[string]string) []string {
 	var out []string
 	for _, p := range splitTemplate(template) {
-		if p.name != "" && byCol[p.name] != nil && !slices.Contains(out, p.name) {
+		if p.ph && byCol[p.name] != nil && !slices.Contains(out, p.name) {
 			out = append(out, p.name)
 		}
 	}

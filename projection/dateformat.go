@@ -165,7 +165,12 @@ func compileDateFormat(p string) (*dateFormat, error) {
 	if f.precision == UnitNone {
 		return nil, fmt.Errorf("pattern %q has no year field (y or u)", p)
 	}
-	for _, t := range f.tokens {
+	for i, t := range f.tokens {
+		if t.kind != fLiteral && !t.pad && i+1 < len(f.tokens) {
+			if next := f.tokens[i+1]; next.kind != fLiteral || next.lit[0] >= '0' && next.lit[0] <= '9' {
+				return nil, fmt.Errorf("pattern %q is ambiguous: a variable-width field is directly followed by digits", p)
+			}
+		}
 		if t.kind == fLiteral && (strings.Contains(t.lit, "..") || strings.ContainsAny(t.lit, "\\%")) {
 			return nil, fmt.Errorf("literal %q in %q could escape a location template", t.lit, p)
 		}

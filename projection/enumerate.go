@@ -681,7 +681,7 @@ func (p *plan) run(yield func(Partition, error) bool) {
 	for {
 		scratch = scratch[:0]
 		for _, part := range p.cc.tmpl {
-			if part.name == "" {
+			if !part.ph {
 				scratch = append(scratch, part.lit...)
 			} else {
 				scratch = append(scratch, cur[part.col]...)

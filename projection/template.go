@@ -9,7 +9,8 @@ import (
 // tmplPart is a literal run or a ${name} placeholder of a location template.
 type tmplPart struct {
 	lit  string
-	name string // placeholder when non-empty
+	ph   bool   // a ${name} placeholder (lit unused)
+	name string // placeholder's column name
 	col  int    // column index of name, set by compileTemplate
 }
 
@@ -29,7 +30,7 @@ func splitTemplate(t string) []tmplPart {
 		if i > 0 {
 			parts = append(parts, tmplPart{lit: t[:i]})
 		}
-		parts = append(parts, tmplPart{name: t[i+2 : i+j]})
+		parts = append(parts, tmplPart{ph: true, name: t[i+2 : i+j]})
 		t = t[i+j+1:]
 	}
 	if t != "" {
@@ -46,7 +47,7 @@ func compileTemplate(t string, cols []Column) ([]tmplPart, error) {
 	if t == "" {
 		var parts []tmplPart
 		for i, c := range cols {
-			parts = append(parts, tmplPart{lit: c.Name + "="}, tmplPart{name: c.Name, col: i}, tmplPart{lit: "/"})
+			parts = append(parts, tmplPart{lit: c.Name + "="}, tmplPart{ph: true, name: c.Name, col: i}, tmplPart{lit: "/"})
 		}
 		return parts, nil
 	}
@@ -62,7 +63,7 @@ func compileTemplate(t string, cols []Column) ([]tmplPart, error) {
 	used := make([]bool, len(cols))
 	for i := range parts {
 		p := &parts[i]
-		if p.name == "" {
+		if !p.ph {
 			if strings.Contains(p.lit, "${") {
 				return nil, propErr(PropTemplate, t, "unterminated ${ placeholder")
 			}
@@ -98,7 +99,7 @@ func TemplatePrefix(t string) string {
 }
 
 // ValidateValue reports whether v may be substituted into a location under
-// rule. Every rule rejects the empty string, '/', '\', "..", '=', '%',
+// rule. Every rule rejects the empty string, ".", '/', '\', "..", '=', '%',
 // control characters and invalid UTF-8, so a value cannot add a path
 // segment, climb out of its prefix, fake a Hive key=value segment or smuggle
 // an escape; TenantID further restricts v to loglake's tenant id charset.
@@ -113,6 +114,9 @@ func ValidateValue(v string, rule ValueRule) error {
 func badValue(v string, rule ValueRule) string {
 	if v == "" {
 		return "empty"
+	}
+	if v == "." {
+		return `is "."`
 	}
 	if strings.Contains(v, "..") {
 		return `contains ".."`
