@@ -651,6 +651,13 @@ func (a *arena) keep(b []byte) string {
 	return unsafe.String(&a.bytes[n], len(b))
 }
 
+// reserve sizes the next chunks for what the walk will need, capped so a
+// huge walk still allocates in bounded steps.
+func (a *arena) reserve(bytes, strs int64) {
+	a.bytes = make([]byte, 0, min(bytes, 256<<10))
+	a.strs = make([]string, 0, min(strs, 16<<10))
+}
+
 func (a *arena) window(n int) []string {
 	if cap(a.strs)-len(a.strs) < n {
 		a.strs = make([]string, 0, max(n, min(2*cap(a.strs), 4096), 32))
@@ -675,6 +682,17 @@ func (p *plan) run(yield func(Partition, error) bool) {
 		scratch = p.cc.cols[i].appendValue(scratch[:0], p.sels[i].at(pos[i]), &p.sels[i])
 		cur[i] = ar.keep(scratch)
 	}
+	// Size the arena from the first partition: the values of the
+	// innermost column plus the location, times the number of partitions.
+	est := int64(0)
+	for _, part := range p.cc.tmpl {
+		est += int64(len(part.lit))
+	}
+	for i := range ncol {
+		render(i)
+		est += 2 * int64(len(cur[i]))
+	}
+	ar.reserve(est*p.total+64, int64(ncol)*p.total)
 	for i := range ncol {
 		render(i)
 	}
