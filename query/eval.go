@@ -63,7 +63,8 @@ func (a tri) not() tri {
 // compared with a timestamp: 'YYYY-MM-DD', optionally followed by ' ' or
 // 'T' and HH:MM[:SS[.fraction]], optionally followed by a zone: Z, ±HH:MM
 // (with or without a space before it) or ' UTC'. Without a zone the time is
-// UTC. RFC 3339 timestamps are a special case. The result is in UTC.
+// UTC. RFC 3339 timestamps are a special case. The result is in UTC, in
+// the years 1 to 9999.
 func parseTimestamp(s string) (time.Time, bool) {
 	s = strings.TrimSpace(s)
 	if len(s) > 4 && strings.EqualFold(s[len(s)-4:], " UTC") {
@@ -74,7 +75,11 @@ func parseTimestamp(s string) (time.Time, bool) {
 	}
 	for _, layout := range timestampLayouts {
 		if t, err := time.Parse(layout, s); err == nil {
-			return t.UTC(), true
+			t = t.UTC()
+			if y := t.Year(); y < 1 || y > 9999 {
+				return time.Time{}, false // not printable as YYYY in UTC
+			}
+			return t, true
 		}
 	}
 	return time.Time{}, false
