@@ -9,8 +9,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
-func col(n string) *Column  { return &Column{Name: n} }
-func lit(v any) *Literal    { return &Literal{Value: v} }
+func col(n string) *Column    { return &Column{Name: n} }
+func lit(v any) *Literal      { return &Literal{Value: v} }
 func eq(c string, v any) Expr { return &CompareExpr{Op: OpEq, L: col(c), R: lit(v)} }
 
 func TestParse(t *testing.T) {
