@@ -692,7 +692,8 @@ func (p *plan) run(yield func(Partition, error) bool) {
 		render(i)
 		est += 2 * int64(len(cur[i]))
 	}
-	ar.reserve(est*p.total+64, int64(ncol)*p.total)
+	total := min(p.total, 1<<20) // the caps below are far smaller; avoid overflow
+	ar.reserve(est*total+64, int64(ncol)*total)
 	for i := range ncol {
 		render(i)
 	}
