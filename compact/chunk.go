@@ -1,0 +1,550 @@
+package compact
+
+import (
+	"bytes"
+	"encoding/json"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+)
+
+// vTime is a member kind used only when rows come from Parquet: a timestamp
+// in microseconds, in member.i.
+const vTime valKind = 100
+
+// chunkConfig is what a chunk needs to know about the lake and partition.
+type chunkConfig struct {
+	tsField     string
+	tenantField string
+	tenant      string
+	rules       timeRules
+	pinned      map[string]Type
+	seed        map[string]Type // types of the partition's existing files
+	maxColumns  int
+}
+
+// column accumulates one column of a chunk in an Arrow builder of its
+// current type. Rows in which the column is absent are padded with nulls
+// lazily, when the next value arrives or when the chunk is sealed.
+type column struct {
+	name    string
+	typ     Type // "" while only nulls were seen
+	pinned  bool
+	lastRow int
+
+	sb *array.StringBuilder // TypeString, TypeJSON
+	ib *array.Int64Builder
+	fb *array.Float64Builder
+	bb *array.BooleanBuilder
+	tb *array.TimestampBuilder
+}
+
+var tsType = &arrow.TimestampType{Unit: arrow.Microsecond, TimeZone: "UTC"}
+
+func (c *column) builder() array.Builder {
+	switch {
+	case c.sb != nil:
+		return c.sb
+	case c.ib != nil:
+		return c.ib
+	case c.fb != nil:
+		return c.fb
+	case c.bb != nil:
+		return c.bb
+	case c.tb != nil:
+		return c.tb
+	}
+	return nil
+}
+
+func (c *column) len() int {
+	if b := c.builder(); b != nil {
+		return b.Len()
+	}
+	return 0
+}
+
+func (c *column) setType(mem memory.Allocator, t Type) {
+	c.typ = t
+	c.sb, c.ib, c.fb, c.bb, c.tb = nil, nil, nil, nil, nil
+	switch t {
+	case TypeString, TypeJSON:
+		c.sb = array.NewStringBuilder(mem)
+	case TypeInt64:
+		c.ib = array.NewInt64Builder(mem)
+	case TypeFloat64:
+		c.fb = array.NewFloat64Builder(mem)
+	case TypeBool:
+		c.bb = array.NewBooleanBuilder(mem)
+	case TypeTimestamp:
+		c.tb = array.NewTimestampBuilder(mem, tsType)
+	}
+}
+
+// pad appends nulls up to row.
+func (c *column) pad(row int) {
+	b := c.builder()
+	if b == nil {
+		return
+	}
+	if n := row - b.Len(); n > 0 {
+		b.AppendNulls(n)
+	}
+}
+
+// chunk is the in-memory, columnar (Arrow) form of a run of records: the
+// unit that is sorted and written as one Parquet file.
+type chunk struct {
+	cfg   *chunkConfig
+	mem   memory.Allocator
+	cols  []*column
+	index map[string]int
+	pred  []int // column of the k-th member in the previous row
+	rows  int
+	bytes int64 // decoded input bytes (the memory budget's measure)
+
+	sc       scanner
+	unfit    []byte // the current row's UnfitColumn object
+	unfitCol *column
+	tsCol    *column
+	scratch  []byte
+
+	nUnfit, nMalformed, nBadUTF8 int64
+}
+
+func newChunk(cfg *chunkConfig) *chunk {
+	c := &chunk{cfg: cfg, mem: memory.DefaultAllocator, index: make(map[string]int)}
+	c.tsCol = c.addColumn(cfg.tsField)
+	return c
+}
+
+func (c *chunk) addColumn(name string) *column {
+	col := &column{name: name, lastRow: -1}
+	if name == c.cfg.tsField {
+		col.pinned = true
+		col.setType(c.mem, TypeTimestamp)
+	} else if t, ok := c.cfg.pinned[name]; ok {
+		col.pinned = true
+		col.setType(c.mem, t)
+	} else if t, ok := c.cfg.seed[name]; ok {
+		col.setType(c.mem, t)
+	}
+	c.index[name] = len(c.cols)
+	c.cols = append(c.cols, col)
+	return col
+}
+
+// lookup returns the column for the k-th member of a row, or nil when the
+// column limit is reached. Fast path: the same key as in the previous row.
+func (c *chunk) lookup(k int, key []byte) *column {
+	if k < len(c.pred) {
+		if col := c.cols[c.pred[k]]; col.name == unsafeString(key) {
+			return col
+		}
+	}
+	i, ok := c.index[unsafeString(key)]
+	if !ok {
+		if len(c.cols) >= c.cfg.maxColumns+1 { // +1: the timestamp column
+			return nil
+		}
+		c.addColumn(string(key))
+		i = len(c.cols) - 1
+	}
+	for len(c.pred) <= k {
+		c.pred = append(c.pred, 0)
+	}
+	c.pred[k] = i
+	return c.cols[i]
+}
+
+// addLine appends one NDJSON line as a row. A line that is not a JSON
+// object becomes a row whose only value is {"_line": "<text>"} in
+// UnfitColumn.
+func (c *chunk) addLine(line []byte) {
+	c.bytes += int64(len(line)) + 1
+	if err := c.sc.scan(line); err != nil {
+		c.nMalformed++
+		c.unfit = append(c.unfit[:0], `{"_line":`...)
+		c.unfit = appendJSONString(c.unfit, line)
+		c.unfit = append(c.unfit, '}')
+		c.endRow()
+		return
+	}
+	c.unfit = c.unfit[:0]
+	for k := range c.sc.members {
+		c.put(k, &c.sc.members[k])
+	}
+	c.endRow()
+}
+
+func (c *chunk) endRow() {
+	if len(c.unfit) > 0 {
+		if c.unfitCol == nil {
+			c.unfitCol = c.addColumn(UnfitColumn)
+			c.unfitCol.pinned = true
+			c.unfitCol.setType(c.mem, TypeJSON)
+		}
+		if c.unfit[0] == ',' { // members appended without an opening brace
+			c.unfit[0] = '{'
+			c.unfit = append(c.unfit, '}')
+		}
+		c.unfitCol.pad(c.rows)
+		c.unfitCol.sb.BinaryBuilder.Append(c.unfit)
+		c.unfitCol.lastRow = c.rows
+		c.unfit = c.unfit[:0]
+	}
+	c.rows++
+}
+
+// keepUnfit records m in the current row's UnfitColumn object.
+func (c *chunk) keepUnfit(m *member) {
+	c.nUnfit++
+	c.unfit = append(c.unfit, ',')
+	if m.rawKey != nil && !m.badUTF {
+		c.unfit = append(c.unfit, m.rawKey...)
+	} else {
+		c.unfit = appendJSONString(c.unfit, m.key)
+	}
+	c.unfit = append(c.unfit, ':')
+	c.unfit = c.appendRaw(c.unfit, m)
+}
+
+// appendRaw appends m's value as JSON text.
+func (c *chunk) appendRaw(dst []byte, m *member) []byte {
+	if m.raw != nil && !m.badUTF {
+		return append(dst, m.raw...)
+	}
+	switch m.kind {
+	case vString:
+		return appendJSONString(dst, m.str)
+	case vJSON:
+		return append(dst, m.str...)
+	case vInt:
+		return strconv.AppendInt(dst, m.i, 10)
+	case vFloat:
+		if m.bigNum {
+			return append(dst, m.str...)
+		}
+		return appendFloat(dst, m.f)
+	case vBool:
+		return strconv.AppendBool(dst, m.b)
+	case vTime:
+		dst = append(dst, '"')
+		dst = time.UnixMicro(m.i).UTC().AppendFormat(dst, time.RFC3339Nano)
+		return append(dst, '"')
+	}
+	return append(dst, "null"...)
+}
+
+// put stores member k of the current row.
+func (c *chunk) put(k int, m *member) {
+	if m.badUTF {
+		c.nBadUTF8++
+	}
+	if m.kind == vNull {
+		return
+	}
+	if len(m.key) == 0 || unsafeString(m.key) == UnfitColumn {
+		if m.kind == vJSON && unsafeString(m.key) == UnfitColumn && m.rawKey == nil {
+			// Rows read back from Parquet carry their UnfitColumn object:
+			// keep its members.
+			if inner := bytes.TrimSpace(m.str); len(inner) > 2 {
+				c.unfit = append(c.unfit, ',')
+				c.unfit = append(c.unfit, inner[1:len(inner)-1]...)
+			}
+			return
+		}
+		c.keepUnfit(m)
+		return
+	}
+	if unsafeString(m.key) == c.cfg.tenantField {
+		if m.kind == vString && unsafeString(m.str) == c.cfg.tenant {
+			return // the tenant lives in the path
+		}
+		c.keepUnfit(m)
+		return
+	}
+	col := c.lookup(k, m.key)
+	if col == nil || col.lastRow == c.rows || (m.kind == vFloat && m.bigNum) {
+		c.keepUnfit(m) // past MaxColumns, a duplicate key, or a number float64 cannot hold
+		return
+	}
+	if !c.store(col, m) {
+		c.keepUnfit(m)
+	}
+}
+
+func memberType(m *member) Type {
+	switch m.kind {
+	case vString:
+		return TypeString
+	case vInt:
+		return TypeInt64
+	case vFloat:
+		return TypeFloat64
+	case vBool:
+		return TypeBool
+	case vJSON:
+		return TypeJSON
+	case vTime:
+		return TypeTimestamp
+	}
+	return ""
+}
+
+// store appends m to col at the current row, widening col's type if it is
+// not pinned. It reports false when a pinned column cannot hold m.
+func (c *chunk) store(col *column, m *member) bool {
+	row := c.rows
+	if !col.pinned {
+		vt := memberType(m)
+		switch {
+		case col.typ == "":
+			col.setType(c.mem, vt)
+		case col.typ != vt:
+			if w := widen(col.typ, vt); w != col.typ {
+				c.convert(col, w)
+			}
+		}
+	}
+	col.pad(row)
+	switch col.typ {
+	case TypeString:
+		var s []byte
+		switch m.kind {
+		case vString, vJSON:
+			s = m.str
+		default:
+			c.scratch = c.appendText(c.scratch[:0], m)
+			s = c.scratch
+		}
+		col.sb.BinaryBuilder.Append(s)
+	case TypeJSON:
+		if m.kind == vJSON {
+			col.sb.BinaryBuilder.Append(m.str)
+		} else {
+			c.scratch = c.appendRaw(c.scratch[:0], m)
+			col.sb.BinaryBuilder.Append(c.scratch)
+		}
+	case TypeInt64:
+		switch {
+		case m.kind == vInt:
+			col.ib.Append(m.i)
+		case m.kind == vFloat && m.f == math.Trunc(m.f) && math.Abs(m.f) < 1<<53:
+			col.ib.Append(int64(m.f))
+		default:
+			return false
+		}
+	case TypeFloat64:
+		switch m.kind {
+		case vInt:
+			col.fb.Append(float64(m.i))
+		case vFloat:
+			col.fb.Append(m.f)
+		default:
+			return false
+		}
+	case TypeBool:
+		if m.kind != vBool {
+			return false
+		}
+		col.bb.Append(m.b)
+	case TypeTimestamp:
+		if m.kind == vTime {
+			col.tb.Append(arrow.Timestamp(m.i))
+			break
+		}
+		us, exact, ok := c.cfg.rules.micros(m)
+		if !ok {
+			return false
+		}
+		col.tb.Append(arrow.Timestamp(us))
+		if !exact { // keep the digits a microsecond cannot hold
+			c.keepUnfit(m)
+		}
+	}
+	col.lastRow = row
+	return true
+}
+
+// appendText appends m's value as text for a string column: strings as they
+// are, numbers and booleans in their canonical JSON spelling, nested values
+// as JSON.
+func (c *chunk) appendText(dst []byte, m *member) []byte {
+	switch m.kind {
+	case vString, vJSON:
+		return append(dst, m.str...)
+	case vTime:
+		return time.UnixMicro(m.i).UTC().AppendFormat(dst, time.RFC3339Nano)
+	}
+	return c.appendRaw(dst, m)
+}
+
+// convert rebuilds col with type t, converting the values it holds.
+func (c *chunk) convert(col *column, t Type) {
+	old := col.builder().NewArray()
+	defer old.Release()
+	oldType := col.typ
+	col.setType(c.mem, t)
+	var m member
+	for i := 0; i < old.Len(); i++ {
+		if old.IsNull(i) {
+			col.builder().AppendNull()
+			continue
+		}
+		m = valueAt(old, oldType, i)
+		switch t {
+		case TypeFloat64:
+			if m.kind == vInt {
+				col.fb.Append(float64(m.i))
+			} else {
+				col.fb.Append(m.f)
+			}
+		default: // TypeString
+			c.scratch = c.appendText(c.scratch[:0], &m)
+			col.sb.BinaryBuilder.Append(c.scratch)
+		}
+	}
+}
+
+// valueAt returns value i of arr, of column type t, as a member. Byte
+// slices alias arr.
+func valueAt(arr arrow.Array, t Type, i int) member {
+	switch t {
+	case TypeString:
+		return member{kind: vString, str: unsafeBytes(arr.(*array.String).Value(i))}
+	case TypeJSON:
+		return member{kind: vJSON, str: unsafeBytes(arr.(*array.String).Value(i))}
+	case TypeInt64:
+		return member{kind: vInt, i: arr.(*array.Int64).Value(i)}
+	case TypeFloat64:
+		return member{kind: vFloat, f: arr.(*array.Float64).Value(i)}
+	case TypeBool:
+		return member{kind: vBool, b: arr.(*array.Boolean).Value(i)}
+	case TypeTimestamp:
+		return member{kind: vTime, i: int64(arr.(*array.Timestamp).Value(i))}
+	}
+	return member{}
+}
+
+// sealed is a chunk turned into Arrow arrays, with the row order that sorts
+// it by time.
+type sealed struct {
+	schema Schema
+	record arrow.RecordBatch // columns in schema order
+	rows   int
+	perm   []int32 // rows in time order, nulls first
+	minUS  int64
+	maxUS  int64
+	hasTS  bool
+}
+
+func (s *sealed) release() {
+	if s.record != nil {
+		s.record.Release()
+		s.record = nil
+	}
+}
+
+// seal finishes the chunk's builders. Columns that held only nulls are
+// dropped (Parquet readers see them as absent, which reads the same). With
+// sorted, the rows are ordered by time.
+func (c *chunk) seal(sorted bool) *sealed {
+	order := make([]*column, 0, len(c.cols))
+	for _, col := range c.cols {
+		if col.typ == "" {
+			continue
+		}
+		col.pad(c.rows)
+		order = append(order, col)
+	}
+	slices.SortFunc(order, func(a, b *column) int { return strings.Compare(a.name, b.name) })
+	s := &sealed{rows: c.rows}
+	fields := make([]arrow.Field, 0, len(order))
+	arrays := make([]arrow.Array, 0, len(order))
+	var ts *array.Timestamp
+	for _, col := range order {
+		if col.len() != c.rows && col != c.tsCol { // empty timestamp column
+			col.pad(c.rows)
+		}
+		arr := col.builder().NewArray()
+		col.builder().Release()
+		if arr.NullN() == arr.Len() && col.name != c.cfg.tsField {
+			arr.Release()
+			continue
+		}
+		if col == c.tsCol {
+			ts = arr.(*array.Timestamp)
+		}
+		s.schema = append(s.schema, Field{Name: col.name, Type: col.typ})
+		fields = append(fields, arrow.Field{Name: col.name, Type: arr.DataType(), Nullable: true})
+		arrays = append(arrays, arr)
+	}
+	s.record = array.NewRecordBatch(arrow.NewSchema(fields, nil), arrays, int64(c.rows))
+	for _, a := range arrays {
+		a.Release()
+	}
+	c.cols, c.index, c.pred = nil, nil, nil
+	s.perm = make([]int32, c.rows)
+	for i := range s.perm {
+		s.perm[i] = int32(i)
+	}
+	if ts != nil && ts.Len() == c.rows {
+		vals := ts.TimestampValues()
+		key := func(i int32) int64 {
+			if ts.IsNull(int(i)) {
+				return math.MinInt64
+			}
+			return int64(vals[i])
+		}
+		if sorted && !slices.IsSortedFunc(s.perm, func(a, b int32) int { return cmpI64(key(a), key(b)) }) {
+			slices.SortStableFunc(s.perm, func(a, b int32) int { return cmpI64(key(a), key(b)) })
+		}
+		for _, i := range s.perm {
+			if !ts.IsNull(int(i)) {
+				v := int64(vals[i])
+				if !s.hasTS || v < s.minUS {
+					s.minUS = v
+				}
+				if !s.hasTS || v > s.maxUS {
+					s.maxUS = v
+				}
+				s.hasTS = true
+			}
+		}
+	}
+	return s
+}
+
+func cmpI64(a, b int64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// appendJSONString appends s as a JSON string (invalid UTF-8 becomes
+// U+FFFD).
+func appendJSONString(dst, s []byte) []byte {
+	b, _ := json.Marshal(unsafeString(s))
+	return append(dst, b...)
+}
+
+// appendFloat appends f as JavaScript and encoding/json spell it.
+func appendFloat(dst []byte, f float64) []byte {
+	abs := math.Abs(f)
+	fmt := byte('f')
+	if abs != 0 && (abs < 1e-6 || abs >= 1e21) {
+		fmt = 'e'
+	}
+	return strconv.AppendFloat(dst, f, fmt, -1, 64)
+}
