@@ -209,6 +209,11 @@ func letterToken(c byte, n int) (fmtToken, error) {
 func (f *dateFormat) appendFormat(dst []byte, t time.Time) []byte {
 	y, mo, d := t.Date()
 	h, mi, s := t.Clock()
+	return f.appendFields(dst, y, mo, d, h, mi, s, t.Nanosecond())
+}
+
+// appendFields is appendFormat on civil fields.
+func (f *dateFormat) appendFields(dst []byte, y int, mo time.Month, d, h, mi, s, nsec int) []byte {
 	for _, tok := range f.tokens {
 		var v int
 		switch tok.kind {
@@ -231,7 +236,7 @@ func (f *dateFormat) appendFormat(dst []byte, t time.Time) []byte {
 		case fSecond:
 			v = s
 		case fFraction:
-			v = t.Nanosecond()
+			v = nsec
 			for i := tok.width; i < 9; i++ {
 				v /= 10
 			}
@@ -408,4 +413,45 @@ func unitsBetween(a, b time.Time, u Unit) int64 {
 	default:
 		return b.UnixMilli() - a.UnixMilli()
 	}
+}
+
+// daysFromCivil returns the number of days from 1970-01-01 to y-m-d in the
+// proleptic Gregorian calendar, and civilFromDays is its inverse (Howard
+// Hinnant's algorithms, "chrono-Compatible Low-Level Date Algorithms").
+// They let daily walks skip time.Date's normalization per value.
+func daysFromCivil(y int64, m, d int64) int64 {
+	if m <= 2 {
+		y--
+	}
+	era := y / 400
+	if y < 0 && y%400 != 0 {
+		era--
+	}
+	yoe := y - era*400
+	mp := (m + 9) % 12
+	doy := (153*mp+2)/5 + d - 1
+	doe := yoe*365 + yoe/4 - yoe/100 + doy
+	return era*146097 + doe - 719468
+}
+
+func civilFromDays(z int64) (y int64, m, d int64) {
+	z += 719468
+	era := z / 146097
+	if z < 0 && z%146097 != 0 {
+		era--
+	}
+	doe := z - era*146097
+	yoe := (doe - doe/1460 + doe/36524 - doe/146096) / 365
+	y = yoe + era*400
+	doy := doe - (365*yoe + yoe/4 - yoe/100)
+	mp := (5*doy + 2) / 153
+	d = doy - (153*mp+2)/5 + 1
+	m = mp + 3
+	if m > 12 {
+		m -= 12
+	}
+	if m <= 2 {
+		y++
+	}
+	return y, m, d
 }

@@ -177,6 +177,11 @@ type ccol struct {
 	n    int64
 	step int64
 	unit Unit
+	// Fast path for daily and weekly walks of a day-precision format: the
+	// value at k is startDay + k*dayStep in civil days, no time.Time needed.
+	civil    bool
+	startDay int64
+	dayStep  int64
 }
 
 // compile validates c and resolves its ranges; now may be nil when only
@@ -267,6 +272,13 @@ func (c *Config) compile(now func() time.Time) (*compiled, error) {
 			}
 			x.start = b[0]
 			x.n = dateCount(b[0], b[1], x.step, x.unit)
+			if df.precision == Days && (x.unit == Days || x.unit == Weeks) {
+				y, m, d := x.start.Date()
+				x.civil, x.startDay, x.dayStep = true, daysFromCivil(int64(y), int64(m), int64(d)), x.step
+				if x.unit == Weeks {
+					x.dayStep *= 7
+				}
+			}
 		default:
 			return nil, propErr(key("type"), col.Type.String(), "unknown projection type")
 		}
@@ -607,7 +619,11 @@ func (x *ccol) appendValue(dst []byte, k int64, s *sel) []byte {
 		}
 		return appendUint(dst, uint64(v), x.Digits)
 	default:
-		return x.df.appendFormat(dst, x.dateAt(k))
+		if x.civil { // Fast path: civil day arithmetic.
+			y, m, d := civilFromDays(x.startDay + k*x.dayStep)
+			return x.df.appendFields(dst, int(y), time.Month(m), int(d), 0, 0, 0, 0)
+		}
+		return x.df.appendFormat(dst, x.dateAt(k)) // Slow path.
 	}
 }
 
