@@ -139,6 +139,9 @@ func (in *Ingestor) run(j *job, enc []byte) []byte {
 			in.failMu.Unlock()
 		}
 	}
+	if j.batch == nil {
+		in.putBuf(j.data)
+	}
 	j.data = nil
 	in.release(j.mem)
 	if j.batch == nil {
@@ -191,15 +194,15 @@ func transient(err error) bool {
 
 // counters are the atomic counters behind Stats.
 type counters struct {
-	inputs, bytesIn                      atomic.Int64
-	records, deadLettered, refused       atomic.Int64
-	written, spilled, failed             atomic.Int64
-	objects, errorObjects, spillObjects  atomic.Int64
-	bytesWritten, bytesFormatted         atomic.Int64
-	retries, rejected, evicted, opened   atomic.Int64
-	agedFlushes, memoryFlushes           atomic.Int64
-	stalls, stallNanos                   atomic.Int64
-	recovered, recoveredObjects          atomic.Int64
+	inputs, bytesIn                     atomic.Int64
+	records, deadLettered, refused      atomic.Int64
+	written, spilled, failed            atomic.Int64
+	objects, errorObjects, spillObjects atomic.Int64
+	bytesWritten, bytesFormatted        atomic.Int64
+	retries, rejected, evicted, opened  atomic.Int64
+	agedFlushes, memoryFlushes          atomic.Int64
+	stalls, stallNanos                  atomic.Int64
+	recovered, recoveredObjects         atomic.Int64
 }
 
 // Stats is a snapshot of an Ingestor's counters. Record counts add up:
