@@ -399,3 +399,30 @@ func truncTime(v any, u TimeUnit) any {
 	}
 	return t
 }
+
+// prefilterLiterals returns byte strings that the raw NDJSON line of every
+// record matching e contains in JSON-escaped form, for a
+// like.JSONPrefilter: the required literals of the LIKE and ILIKE
+// predicates (not NOT LIKE) that are top-level conjuncts of e and test a
+// field of the record. tenant_id and dt are left out, since they come
+// from the partition and need not appear in the line; equalities are left
+// out, since a string compared with a timestamp is parsed, not matched.
+func prefilterLiterals(e Expr) []string {
+	var lits []string
+	for _, c := range conjuncts(e, nil) {
+		l, ok := c.(*LikeExpr)
+		if !ok || l.Not {
+			continue
+		}
+		col, ok := l.X.(*Column)
+		if !ok || col.Name == TenantColumn || col.Name == DayColumn {
+			continue
+		}
+		m, err := like.Compile(l.Pattern, like.Options{Escape: l.Escape, IgnoreCase: l.IgnoreCase})
+		if err != nil {
+			continue
+		}
+		lits = append(lits, m.RequiredLiterals()...)
+	}
+	return lits
+}

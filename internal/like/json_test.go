@@ -171,3 +171,19 @@ func FuzzJSONPrefilter(f *testing.F) {
 		}
 	})
 }
+
+func TestLineScannerAllocs(t *testing.T) {
+	block := []byte("{\"p\":\"C:\\\\users\\\\a\"}\n{\"p\":\"社外秘\"}\n{\"p\":\"\\u793e\"}\n")
+	f := NewJSONPrefilter("社外秘")
+	n := testing.AllocsPerRun(100, func() {
+		for sc := f.Lines(block); ; {
+			if _, _, ok := sc.Next(); !ok {
+				break
+			}
+		}
+		f.MayMatch(block)
+	})
+	if n != 0 {
+		t.Errorf("%v allocs per block scan, want 0", n)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"strings"
 	"unicode"
 	"unicode/utf8"
 	"unsafe"
@@ -89,6 +90,11 @@ type seg struct {
 	anchorMin, anchorMax int
 	// first marks the bytes a match can start with (used without anchor).
 	first *[256]bool
+	// pair holds the two cases of an ASCII letter without other case
+	// variants that every match contains at an offset in [pairMin, pairMax]
+	// (used without anchor under ILIKE: two IndexByte searches).
+	pair             [2]byte
+	pairMin, pairMax int
 }
 
 // Matcher is a compiled LIKE or ILIKE pattern. It is immutable and safe for
@@ -330,8 +336,39 @@ func (m *Matcher) newSeg(items []item) seg {
 			first[buf[0]] = true
 		}
 		s.first = &first
+		s.choosePair()
 	}
 	return s
+}
+
+// letterRarity ranks ASCII letters from common to rare in typical text.
+const letterRarity = "etaoinsrhldcumfpgwybvkxjqz"
+
+// choosePair picks the rarest ASCII letter of the segment whose only case
+// variants are its ASCII upper and lower case, as a search anchor.
+func (s *seg) choosePair() {
+	best := -1
+	off0, off1 := 0, 0
+	for _, it := range s.items {
+		if !it.isLit {
+			off0 += it.anyN
+			off1 += 4 * it.anyN
+			continue
+		}
+		for _, f := range it.fold {
+			if f.n == 2 && f.orbit[0] < utf8.RuneSelf && f.orbit[1] < utf8.RuneSelf {
+				r := strings.IndexByte(letterRarity, byte(unicode.ToLower(f.orbit[0])))
+				if r > best {
+					best = r
+					s.pair = [2]byte{byte(f.orbit[0]), byte(f.orbit[1])}
+					s.pairMin, s.pairMax = off0, off1
+				}
+			}
+			lo, hi := runeLenBounds(f)
+			off0 += lo
+			off1 += hi
+		}
+	}
 }
 
 func runeLenBounds(f foldRune) (lo, hi int) {
@@ -455,7 +492,8 @@ func (m *Matcher) matchGeneral(s []byte) bool {
 // sg starts with a literal, so a match never starts inside a UTF-8 sequence
 // and x can advance byte by byte.
 func (m *Matcher) find(sg *seg, s []byte, pos int) (int, bool) {
-	q := -1 // next anchor occurrence, valid while q >= x+sg.anchorMin
+	q := -1          // next anchor occurrence, valid while q >= x+sg.anchorMin
+	p0, p1 := -1, -1 // next occurrences of sg.pair; -2: none
 	for x := pos; x+sg.minLen <= len(s); x++ {
 		if sg.anchor != nil {
 			if q < x+sg.anchorMin {
@@ -466,6 +504,20 @@ func (m *Matcher) find(sg *seg, s []byte, pos int) (int, bool) {
 				q = x + sg.anchorMin + i
 			}
 			x = max(x, q-sg.anchorMax)
+		} else if sg.pair[0] != 0 {
+			// An ASCII letter in either case, found with two IndexByte.
+			p0 = nextByte(s, x+sg.pairMin, sg.pair[0], p0)
+			p1 = nextByte(s, x+sg.pairMin, sg.pair[1], p1)
+			var p int
+			switch {
+			case p0 == -2 && p1 == -2:
+				return 0, false
+			case p1 == -2 || p0 != -2 && p0 < p1:
+				p = p0
+			default:
+				p = p1
+			}
+			x = max(x, p-sg.pairMax)
 		} else if sg.first != nil {
 			for x < len(s) && !sg.first[s[x]] {
 				x++
@@ -476,6 +528,21 @@ func (m *Matcher) find(sg *seg, s []byte, pos int) (int, bool) {
 		}
 	}
 	return 0, false
+}
+
+// nextByte returns the next position of c at or after x, reusing the
+// previous answer prev while it is still ahead; -2 means none.
+func nextByte(s []byte, x int, c byte, prev int) int {
+	if prev == -2 || prev >= x {
+		return prev
+	}
+	if x >= len(s) {
+		return -2
+	}
+	if i := bytes.IndexByte(s[x:], c); i >= 0 {
+		return x + i
+	}
+	return -2
 }
 
 // matchAt matches sg at s[x:] and returns the end of the match.
