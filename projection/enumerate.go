@@ -324,7 +324,7 @@ func resolveBound(s string, df *dateFormat, now time.Time, loc *time.Location) (
 				i++
 			}
 			n, err := strconv.ParseInt(rest[:i], 10, 64)
-			if err != nil || n > 1e12 {
+			if err != nil {
 				return time.Time{}, false, fmt.Errorf("bad relative bound %q", s)
 			}
 			word := strings.TrimSpace(rest[i:])
@@ -334,6 +334,9 @@ func resolveBound(s string, df *dateFormat, now time.Time, loc *time.Location) (
 			}
 			if !ok || u == Millis || word != strings.ToUpper(word) {
 				return time.Time{}, false, fmt.Errorf("bad unit in relative bound %q", s)
+			}
+			if n > maxOffset[u] {
+				return time.Time{}, false, fmt.Errorf("bound %q resolves outside years 0-9999", s)
 			}
 			if sign == '-' {
 				n = -n
@@ -351,6 +354,10 @@ func resolveBound(s string, df *dateFormat, now time.Time, loc *time.Location) (
 	}
 	return v, false, nil
 }
+
+// maxOffset is the largest NOW offset per unit: ten thousand years, so the
+// arithmetic cannot overflow and the year check below sees true years.
+var maxOffset = [...]int64{Years: 1e4, Months: 12e4, Weeks: 53e4, Days: 366e4, Hours: 8784e4, Minutes: 52704e5, Seconds: 316224e6}
 
 // dateCount is the number of k >= 0 with start + k*step units <= end.
 func dateCount(start, end time.Time, step int64, u Unit) int64 {
