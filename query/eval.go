@@ -3,6 +3,7 @@ package query
 import (
 	"cmp"
 	"math"
+	"slices"
 	"strings"
 	"time"
 
@@ -425,4 +426,62 @@ func prefilterLiterals(e Expr) []string {
 		lits = append(lits, m.RequiredLiterals()...)
 	}
 	return lits
+}
+
+// referencedColumns returns the sorted, unique columns q reads anywhere
+// (select list, WHERE, GROUP BY, ORDER BY), for column pruning; all is
+// true for SELECT *, which reads every column.
+func (q Query) referencedColumns() (cols []string, all bool) {
+	seen := map[string]bool{}
+	add := func(c string) {
+		if c != "" && !seen[c] {
+			seen[c] = true
+			cols = append(cols, c)
+		}
+	}
+	for _, it := range q.Items {
+		add(it.Column)
+	}
+	for _, g := range q.Groups {
+		add(g.Column)
+	}
+	for _, o := range q.Order {
+		add(o.Column)
+	}
+	var walk func(e Expr)
+	ops := func(os ...Operand) {
+		for _, o := range os {
+			if c, ok := o.(*Column); ok {
+				add(c.Name)
+			}
+		}
+	}
+	walk = func(e Expr) {
+		switch x := e.(type) {
+		case *AndExpr:
+			for _, a := range x.Args {
+				walk(a)
+			}
+		case *OrExpr:
+			for _, a := range x.Args {
+				walk(a)
+			}
+		case *NotExpr:
+			walk(x.X)
+		case *CompareExpr:
+			ops(x.L, x.R)
+		case *InExpr:
+			ops(x.X)
+			ops(x.List...)
+		case *BetweenExpr:
+			ops(x.X, x.Lo, x.Hi)
+		case *LikeExpr:
+			ops(x.X)
+		case *IsNullExpr:
+			ops(x.X)
+		}
+	}
+	walk(q.Filter)
+	slices.Sort(cols)
+	return cols, len(q.Items) == 0
 }

@@ -266,3 +266,19 @@ func TestPrefilterLiterals(t *testing.T) {
 		}
 	}
 }
+
+func TestReferencedColumns(t *testing.T) {
+	q, err := Parse(`SELECT date_trunc('hour', timestamp) h, count(*), max(n) FROM logs
+		WHERE tenant_id = 'a' AND (p LIKE '%x%' OR NOT "Q" IN (r, 1)) AND s IS NULL AND t BETWEEN u AND 3
+		GROUP BY 1 ORDER BY max(n) DESC`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cols, all := q.referencedColumns()
+	if diff := cmp.Diff([]string{"Q", "n", "p", "r", "s", "t", "tenant_id", "timestamp", "u"}, cols); diff != "" || all {
+		t.Errorf("referencedColumns mismatch (all=%v) (-want +got):\n%s", all, diff)
+	}
+	if _, all := (Query{}).referencedColumns(); !all {
+		t.Error("SELECT * does not read all columns")
+	}
+}

@@ -13,6 +13,13 @@
 // match each other, but full folding such as 'ß' = "ss" is not applied
 // (it would change the number of characters '_' counts).
 //
+// A subject that is not valid UTF-8 is read as Go's range loop reads it:
+// each byte that does not start a valid sequence is one character, which
+// '_' and '%' consume but no literal character matches — not even U+FFFD,
+// which Go regexp would let match such a byte. Otherwise Match agrees with
+// the regexp ^(?s)…$ (with (?i) for ILIKE) built from the pattern, which a
+// fuzz test checks.
+//
 // # Speed
 //
 // Matching never backtracks: the segments between '%' are matched greedily
