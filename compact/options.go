@@ -301,9 +301,9 @@ type Stats struct {
 }
 
 type stats struct {
-	partitions, compacted, unchanged, conflicts, failed      atomic.Int64
+	partitions, compacted, unchanged, conflicts, failed     atomic.Int64
 	rawObjects, inputBytes, records, filesWritten, bytesOut atomic.Int64
-	rawDeleted, filesDeleted, unfit, malformed, badUTF8      atomic.Int64
+	rawDeleted, filesDeleted, unfit, malformed, badUTF8     atomic.Int64
 }
 
 func (s *stats) snapshot() Stats {

@@ -269,4 +269,3 @@ func conform(r Record, schema Schema) {
 		}
 	}
 }
-
