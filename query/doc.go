@@ -72,8 +72,9 @@
 //     c%, c_ and cc literal, and c before anything else is an error.
 //     ILIKE folds case with Unicode simple case folding (as
 //     strings.EqualFold). Patterns are at most [MaxPatternLen] bytes
-//     ([ErrPatternTooLong]); matching never backtracks, so its cost is
-//     linear in the text for any pattern.
+//     ([ErrPatternTooLong]); matching never backtracks: its cost is linear
+//     in the text for '%'-only patterns and at most text × pattern length
+//     with '_', whatever the pattern.
 //   - Three-valued logic: a comparison with NULL is NULL, NOT NULL is NULL,
 //     FALSE AND NULL is FALSE, TRUE OR NULL is TRUE; WHERE keeps the rows
 //     where it is TRUE. A field missing from a record is NULL.
