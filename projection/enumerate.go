@@ -173,7 +173,7 @@ type ccol struct {
 	// date
 	df    *dateFormat
 	start time.Time
-	// integer and date: the domain is value(k) for k in [0, n)
+	// date: the domain is value(k) for k in [0, n)
 	n    int64
 	step int64
 	unit Unit
@@ -238,7 +238,6 @@ func (c *Config) compile(now func() time.Time) (*compiled, error) {
 				return nil, propErr(key("digits"), strconv.Itoa(col.Digits), "want 1-19")
 			}
 			x.imin, x.imax = lo, hi
-			x.n = satCount(uint64(hi)-uint64(lo), uint64(x.step))
 		case Date:
 			df, err := compileDateFormat(col.Format)
 			if err != nil {
@@ -393,8 +392,10 @@ func firstK(lo, hi int64, pred func(int64) bool) int64 {
 // sel is the selected part of one column: either explicit positions (ks,
 // already in walk order) or the contiguous range [lo, hi].
 type sel struct {
-	ks       []int64 // explicit k (integer, date), or index into strs/Values
+	ks       []int64 // explicit k (date), or index into strs/Values/ints
 	strs     []string
+	ints     []int64 // integer In values, in walk order
+	base     int64   // integer range walks: the value at k = 0
 	lo, hi   int64
 	explicit bool
 	desc     bool
@@ -498,40 +499,14 @@ func (x *ccol) selectValues(s *sel, con Constraint, has bool, desc bool) error {
 		return nil
 	}
 
-	// Integer and date: the range of k the bounds allow.
-	lo, hi := int64(0), x.n-1
+	if x.Type == Integer {
+		return x.selectInts(s, con, desc)
+	}
+	// Date: the range of k the bounds allow.
 	if x.n == 0 {
 		return nil
 	}
-	if x.Type == Integer {
-		if con.Lo.Set {
-			b := con.Lo.Int
-			if con.Lo.Exclusive {
-				if b == math.MaxInt64 {
-					return nil
-				}
-				b++
-			}
-			if b > x.imin {
-				lo = max(lo, satCount(uint64(b)-uint64(x.imin)-1, uint64(x.step))) // ceil((b-min)/step)
-			}
-		}
-		if con.Hi.Set {
-			b := con.Hi.Int
-			if con.Hi.Exclusive {
-				if b == math.MinInt64 {
-					return nil
-				}
-				b--
-			}
-			if b < x.imin {
-				return nil
-			}
-			hi = min(hi, int64((uint64(b)-uint64(x.imin))/uint64(x.step)))
-		}
-	} else {
-		lo, hi = x.dateBounds(con)
-	}
+	lo, hi := x.dateBounds(con)
 	if con.In != nil {
 		s.explicit = true
 		for _, v := range con.In {
@@ -551,6 +526,79 @@ func (x *ccol) selectValues(s *sel, con Constraint, has bool, desc bool) error {
 		return nil
 	}
 	s.lo, s.hi, s.desc, s.count = lo, hi, desc, hi-lo+1
+	return nil
+}
+
+// selectInts selects integer values. It works in unsigned offsets from the
+// range's minimum, so a range as wide as int64 (Athena allows any Java long)
+// neither overflows nor loses its top values: the walk then counts from the
+// first allowed value, s.base, and In lists keep their values in s.ints.
+func (x *ccol) selectInts(s *sel, con Constraint, desc bool) error {
+	step := uint64(x.step)
+	lastOff := (uint64(x.imax) - uint64(x.imin)) / step * step // offset of the largest value
+	loOff, hiOff := uint64(0), lastOff
+	if con.Lo.Set {
+		b := con.Lo.Int
+		if con.Lo.Exclusive {
+			if b == math.MaxInt64 {
+				return nil
+			}
+			b++
+		}
+		if b > x.imin {
+			d := uint64(b) - uint64(x.imin)
+			q := d / step
+			if d%step != 0 {
+				q++
+			}
+			if q > lastOff/step {
+				return nil
+			}
+			loOff = q * step
+		}
+	}
+	if con.Hi.Set {
+		b := con.Hi.Int
+		if con.Hi.Exclusive {
+			if b == math.MinInt64 {
+				return nil
+			}
+			b--
+		}
+		if b < x.imin {
+			return nil
+		}
+		hiOff = min(hiOff, (uint64(b)-uint64(x.imin))/step*step)
+	}
+	if loOff > hiOff {
+		return nil
+	}
+	if con.In != nil {
+		s.explicit = true
+		for _, v := range con.In {
+			i, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+			if err != nil || i < x.imin {
+				continue
+			}
+			off := uint64(i) - uint64(x.imin)
+			if off < loOff || off > hiOff || off%step != 0 || slices.Contains(s.ints, i) {
+				continue
+			}
+			s.ints = append(s.ints, i)
+		}
+		slices.Sort(s.ints)
+		if desc {
+			slices.Reverse(s.ints)
+		}
+		for k := range s.ints {
+			s.ks = append(s.ks, int64(k))
+		}
+		s.count = int64(len(s.ks))
+		return nil
+	}
+	s.base = int64(uint64(x.imin) + loOff)
+	s.lo, s.hi, s.desc = 0, satCount(hiOff-loOff, step)-1, desc
+	s.count = s.hi + 1
 	return nil
 }
 
@@ -588,15 +636,9 @@ func (x *ccol) dateBounds(con Constraint) (lo, hi int64) {
 	return lo, hi
 }
 
-// lookup finds the k of an In value, if the value is in the domain.
+// lookup finds the k of a date column's In value, if the value is in the
+// domain.
 func (x *ccol) lookup(v string) (int64, bool) {
-	if x.Type == Integer {
-		i, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
-		if err != nil || i < x.imin || i > x.imax || (uint64(i)-uint64(x.imin))%uint64(x.step) != 0 {
-			return 0, false
-		}
-		return int64((uint64(i) - uint64(x.imin)) / uint64(x.step)), true
-	}
 	t, ok := x.df.parse(v, x.start.Location())
 	if !ok {
 		return 0, false
@@ -616,7 +658,10 @@ func (x *ccol) appendValue(dst []byte, k int64, s *sel) []byte {
 	case Enum:
 		return append(dst, x.Values[k]...)
 	case Integer:
-		v := int64(uint64(x.imin) + uint64(k)*uint64(x.step))
+		v := int64(uint64(s.base) + uint64(k)*uint64(x.step))
+		if s.explicit {
+			v = s.ints[k]
+		}
 		if v < 0 {
 			dst = append(dst, '-')
 			if v == math.MinInt64 {
