@@ -3,6 +3,7 @@ package ingest
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"runtime"
@@ -121,6 +122,13 @@ func seqsOf(t testing.TB, line string) []int {
 		var data string
 		if err := json.Unmarshal(d, &data); err != nil {
 			t.Fatal(err)
+		}
+		if enc, ok := m["data_encoding"]; ok && string(enc) == `"base64"` {
+			raw, err := base64.StdEncoding.DecodeString(data)
+			if err != nil {
+				t.Fatal(err)
+			}
+			data = string(raw)
 		}
 		// A dead-lettered envelope or record: every seq in it.
 		var out []int

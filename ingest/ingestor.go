@@ -471,13 +471,13 @@ func (in *Ingestor) endStall(start time.Time, cause string) {
 // released while waiting); callers check that b is still live afterwards.
 func (in *Ingestor) reserve(ctx context.Context, b *buffer, n int) error {
 	var start time.Time
+	defer func() { in.endStall(start, "memory") }()
 	for {
 		in.memMu.Lock()
 		ch := in.memCh
 		in.memMu.Unlock()
 		g := int64(in.growth(b, n))
 		if g == 0 || in.mem.Load()+g <= in.opts.MaxBufferedBytes {
-			in.endStall(start, "memory")
 			return nil
 		}
 		if v := in.largest(); v != nil {
@@ -489,7 +489,7 @@ func (in *Ingestor) reserve(ctx context.Context, b *buffer, n int) error {
 			continue
 		}
 		if in.mem.Load() == 0 {
-			return nil // n alone is over the budget: let it through
+			return nil // b alone is over the budget: let it through
 		}
 		if start.IsZero() {
 			start = time.Now()
@@ -509,7 +509,6 @@ func (in *Ingestor) reserve(ctx context.Context, b *buffer, n int) error {
 		}
 		in.mu.Lock()
 		if err != nil {
-			in.endStall(start, "memory")
 			return err
 		}
 	}

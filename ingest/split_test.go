@@ -50,9 +50,6 @@ func ingestAll(t *testing.T, lake *loglake.Lake, opts Options, inputs ...string)
 	for _, o := range readArea(t, lake.Bucket(), "errors/") {
 		reason := strings.Split(o.Key, "/")[1]
 		for _, line := range o.Lines {
-			var d struct {
-				Reason, Error, Data, DataEncoding string `json:"data_encoding"`
-			}
 			var m map[string]any
 			if err := json.Unmarshal([]byte(line), &m); err != nil {
 				t.Fatalf("dead letter is not JSON: %s", line)
@@ -60,7 +57,6 @@ func ingestAll(t *testing.T, lake *loglake.Lake, opts Options, inputs ...string)
 			if m["reason"] != reason || m["error"] == "" {
 				t.Errorf("dead letter %s in folder %s", line, reason)
 			}
-			_ = d
 			data, _ := m["data"].(string)
 			if m["data_encoding"] == "base64" {
 				data = "base64:" + data

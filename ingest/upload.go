@@ -103,6 +103,7 @@ func (in *Ingestor) run(j *job, enc []byte) []byte {
 			in.st.written.Add(int64(j.records))
 		} else {
 			in.st.errorObjects.Add(1)
+			in.st.deadWritten.Add(int64(j.records))
 		}
 		in.st.bytesWritten.Add(int64(len(enc)))
 		in.st.bytesFormatted.Add(int64(len(j.data)))
@@ -194,21 +195,21 @@ func transient(err error) bool {
 
 // counters are the atomic counters behind Stats.
 type counters struct {
-	inputs, bytesIn                     atomic.Int64
-	records, deadLettered, refused      atomic.Int64
-	written, spilled, failed            atomic.Int64
-	objects, errorObjects, spillObjects atomic.Int64
-	bytesWritten, bytesFormatted        atomic.Int64
-	retries, rejected, evicted, opened  atomic.Int64
-	agedFlushes, memoryFlushes          atomic.Int64
-	stalls, stallNanos                  atomic.Int64
-	recovered, recoveredObjects         atomic.Int64
+	inputs, bytesIn                          atomic.Int64
+	records, deadLettered, refused           atomic.Int64
+	written, spilled, failed                 atomic.Int64
+	objects, errorObjects, spillObjects      atomic.Int64
+	bytesWritten, bytesFormatted             atomic.Int64
+	retries, rejected, evicted, opened       atomic.Int64
+	agedFlushes, memoryFlushes               atomic.Int64
+	stalls, stallNanos                       atomic.Int64
+	recovered, recoveredObjects, deadWritten atomic.Int64
 }
 
 // Stats is a snapshot of an Ingestor's counters. Record counts add up:
-// every record handed in is accepted (Records) or dead-lettered
-// (DeadLettered) or refused (Refused); every accepted record ends Written,
-// Spilled, Failed, or still buffered.
+// every record handed in is accepted (Records), dead-lettered
+// (DeadLettered) or refused (Refused); once nothing is buffered,
+// Written+Spilled+DeadWritten+Failed = Records+DeadLettered.
 type Stats struct {
 	Inputs       int64 // Add calls and batch items
 	BytesIn      int64 // input bytes
@@ -217,7 +218,8 @@ type Stats struct {
 	Refused      int64 // records refused: Reject policy, ctx ended, closed
 	Written      int64 // records that landed in raw/
 	Spilled      int64 // records that landed in spill/
-	Failed       int64 // records that did not land (named in a FlushError)
+	DeadWritten  int64 // dead letters that landed in errors/
+	Failed       int64 // records and dead letters that did not land (named in a FlushError)
 	Objects      int64 // raw objects written
 	ErrorObjects int64 // errors/ objects written
 	SpillObjects int64 // spill/ objects written
@@ -253,7 +255,7 @@ func (in *Ingestor) Stats() Stats {
 	return Stats{
 		Inputs: c.inputs.Load(), BytesIn: c.bytesIn.Load(),
 		Records: c.records.Load(), DeadLettered: c.deadLettered.Load(), Refused: c.refused.Load(),
-		Written: c.written.Load(), Spilled: c.spilled.Load(), Failed: c.failed.Load(),
+		Written: c.written.Load(), Spilled: c.spilled.Load(), DeadWritten: c.deadWritten.Load(), Failed: c.failed.Load(),
 		Objects: c.objects.Load(), ErrorObjects: c.errorObjects.Load(), SpillObjects: c.spillObjects.Load(),
 		BytesWritten: c.bytesWritten.Load(), BytesFormatted: c.bytesFormatted.Load(),
 		Retries: c.retries.Load(), PartitionsOpened: c.opened.Load(),
