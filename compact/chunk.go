@@ -121,6 +121,11 @@ type chunk struct {
 func newChunk(cfg *chunkConfig) *chunk {
 	c := &chunk{cfg: cfg, mem: memory.DefaultAllocator, index: make(map[string]int)}
 	c.tsCol = c.addColumn(cfg.tsField)
+	for name := range cfg.pinned { // pinned columns exist even when all null
+		if name != cfg.tsField {
+			c.addColumn(name)
+		}
+	}
 	return c
 }
 
@@ -338,6 +343,12 @@ func (c *chunk) store(col *column, m *member) bool {
 			col.ib.Append(m.i)
 		case m.kind == vFloat && m.f == math.Trunc(m.f) && math.Abs(m.f) < 1<<53:
 			col.ib.Append(int64(m.f))
+		case m.kind == vString: // pinned: a numeric string fits
+			v, err := strconv.ParseInt(unsafeString(m.str), 10, 64)
+			if err != nil {
+				return false
+			}
+			col.ib.Append(v)
 		default:
 			return false
 		}
@@ -347,14 +358,24 @@ func (c *chunk) store(col *column, m *member) bool {
 			col.fb.Append(float64(m.i))
 		case vFloat:
 			col.fb.Append(m.f)
+		case vString: // pinned: a numeric string fits
+			v, err := strconv.ParseFloat(unsafeString(m.str), 64)
+			if err != nil || math.IsInf(v, 0) || math.IsNaN(v) {
+				return false
+			}
+			col.fb.Append(v)
 		default:
 			return false
 		}
 	case TypeBool:
-		if m.kind != vBool {
+		switch {
+		case m.kind == vBool:
+			col.bb.Append(m.b)
+		case m.kind == vString && (unsafeString(m.str) == "true" || unsafeString(m.str) == "false"):
+			col.bb.Append(m.str[0] == 't')
+		default:
 			return false
 		}
-		col.bb.Append(m.b)
 	case TypeTimestamp:
 		if m.kind == vTime {
 			col.tb.Append(arrow.Timestamp(m.i))
@@ -475,7 +496,7 @@ func (c *chunk) seal(sorted bool) *sealed {
 		}
 		arr := col.builder().NewArray()
 		col.builder().Release()
-		if arr.NullN() == arr.Len() && col.name != c.cfg.tsField {
+		if arr.NullN() == arr.Len() && !col.pinned {
 			arr.Release()
 			continue
 		}
