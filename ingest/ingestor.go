@@ -64,6 +64,11 @@ type Ingestor struct {
 	queue   []*job
 	qclosed bool
 
+	freeMu    sync.Mutex
+	free      map[int][][]byte // recycled buffers by capacity
+	freeBytes int
+	freeMax   int
+
 	failMu   sync.Mutex
 	failures []FailedInput
 
@@ -162,6 +167,8 @@ func New(lake *loglake.Lake, opts Options) (*Ingestor, error) {
 		in.namePrefix = o.WriterID + "-" + run + "-"
 	}
 	in.lru.next, in.lru.prev = &in.lru, &in.lru
+	in.free = map[int][][]byte{}
+	in.freeMax = int(min(o.MaxBufferedBytes/4, 64<<20))
 	in.qcond = sync.NewCond(&in.qmu)
 	in.locals.New = func() any { return in.newLocal() }
 	in.ctx, in.cancel = context.WithCancel(context.Background())
@@ -346,10 +353,6 @@ func (in *Ingestor) classSize(need int) int {
 	return max(min(c, limit), need)
 }
 
-// bufPools holds recycled buffers by capacity, shared by all Ingestors
-// (they differ only in their largest class).
-var bufPools sync.Map // int → *sync.Pool
-
 func (in *Ingestor) isClass(c int) bool {
 	limit := in.opts.BufferBytes + runBytes
 	if c == limit {
@@ -358,26 +361,38 @@ func (in *Ingestor) isClass(c int) bool {
 	return c >= minClass && c < limit && c&(c-1) == 0
 }
 
+// getBuf returns an empty buffer of capacity c, recycled if one is free.
 func (in *Ingestor) getBuf(c int) []byte {
 	if in.isClass(c) {
-		if p, ok := bufPools.Load(c); ok {
-			if b, ok := p.(*sync.Pool).Get().(*[]byte); ok {
-				return (*b)[:0]
-			}
+		in.freeMu.Lock()
+		if l := in.free[c]; len(l) > 0 {
+			b := l[len(l)-1]
+			l[len(l)-1] = nil
+			in.free[c] = l[:len(l)-1]
+			in.freeBytes -= c
+			in.freeMu.Unlock()
+			return b
 		}
+		in.freeMu.Unlock()
 	}
 	return make([]byte, 0, c)
 }
 
+// putBuf keeps b for reuse while the free list holds less than its cap
+// (a quarter of MaxBufferedBytes, at most 64 MiB): the free list is the
+// "small constant" above MaxBufferedBytes. A sync.Pool would not do: every
+// garbage collection empties it, and the buffers are what the GC sees most.
 func (in *Ingestor) putBuf(b []byte) {
-	if c := cap(b); in.isClass(c) {
-		p, ok := bufPools.Load(c)
-		if !ok {
-			p, _ = bufPools.LoadOrStore(c, new(sync.Pool))
-		}
-		b = b[:0]
-		p.(*sync.Pool).Put(&b)
+	c := cap(b)
+	if !in.isClass(c) {
+		return
 	}
+	in.freeMu.Lock()
+	if in.freeBytes+c <= in.freeMax {
+		in.free[c] = append(in.free[c], b[:0])
+		in.freeBytes += c
+	}
+	in.freeMu.Unlock()
 }
 
 // slot returns the active buffer of r's partition, opening it if there is
