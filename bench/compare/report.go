@@ -45,7 +45,11 @@ func (r *report) check() error {
 	if len(problems) > 0 {
 		return fmt.Errorf("counts disagree or a measurement failed; no times are reported:\n  %s", strings.Join(problems, "\n  "))
 	}
-	logf("every count agrees: loglake, DuckDB and the referee (%d measurements × %d runs × 2 engines)", len(r.rows), r.cfg.runs)
+	runs := 0
+	for _, w := range r.rows {
+		runs += len(w.lake.results) + len(w.duck.results)
+	}
+	logf("every count agrees with the referee's: %d runs of %d measurements", runs, len(r.rows))
 	return nil
 }
 
