@@ -1,9 +1,12 @@
 package loglake_test
 
 import (
+	"context"
 	"testing"
 
 	"github.com/loglake/loglake"
+	"github.com/loglake/loglake/ingest"
+	"github.com/loglake/loglake/internal/gen"
 )
 
 // BenchmarkPartitionKey measures rendering and parsing a partition key, the
@@ -39,4 +42,54 @@ func BenchmarkPartitionKey(b *testing.B) {
 			}
 		}
 	})
+}
+
+// BenchmarkIngest runs the first stage of the flow end to end: envelopes
+// from the quickstart generator, in NDJSON chunks of about 1 MiB, through an
+// Ingestor (split, route, buffer, zstd, write) into mem:// and file://
+// lakes. SetBytes is the envelope input; records/s counts split records.
+func BenchmarkIngest(b *testing.B) {
+	g := gen.New(gen.Config{Tenants: 50})
+	var chunks [][]byte
+	var inBytes, records int
+	for records < 200_000 {
+		c, n := g.AppendNDJSON(nil, 5000)
+		chunks = append(chunks, c)
+		inBytes += len(c)
+		records += n
+	}
+	for _, bc := range []struct{ name, url string }{{"mem", "mem://"}, {"file", ""}} {
+		b.Run(bc.name, func(b *testing.B) {
+			ctx := context.Background()
+			url := bc.url
+			if url == "" {
+				url = b.TempDir()
+			}
+			lake, err := loglake.Open(ctx, url)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer lake.Close()
+			in, err := ingest.New(lake, ingest.Options{CarryFields: []string{"device_id"}})
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.ReportAllocs()
+			b.SetBytes(int64(inBytes))
+			for b.Loop() {
+				for _, c := range chunks {
+					if err := in.Add(ctx, c); err != nil {
+						b.Fatal(err)
+					}
+				}
+				if err := in.Flush(ctx); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(records)*float64(b.N)/b.Elapsed().Seconds(), "records/s")
+			if err := in.Close(ctx); err != nil {
+				b.Fatal(err)
+			}
+		})
+	}
 }
