@@ -1,0 +1,144 @@
+package compact
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/loglake/loglake"
+	"github.com/loglake/loglake/internal/gen"
+)
+
+// benchInput writes records of tenants partitions into a fresh mem:// lake
+// and returns it with the NDJSON bytes and records written.
+func benchInput(b *testing.B, tenants, records int) (*loglake.Lake, []loglake.Partition, int64, int) {
+	lake := memLake(b)
+	parts := genLines(b, gen.Config{Tenants: tenants, Days: 1, Seed: 42}, records)
+	var ps []loglake.Partition
+	var bytes int64
+	n := 0
+	for p, lines := range parts {
+		ps = append(ps, p)
+		for _, l := range lines {
+			bytes += int64(len(l)) + 1
+		}
+		n += len(lines)
+		putRawSplit(b, lake, p, "w", lines, 20000)
+	}
+	return lake, ps, bytes, n
+}
+
+// peakHeap samples HeapAlloc until stop is closed.
+func peakHeap(stop <-chan struct{}) *atomic.Uint64 {
+	var peak atomic.Uint64
+	go func() {
+		var ms runtime.MemStats
+		for {
+			runtime.ReadMemStats(&ms)
+			if ms.HeapAlloc > peak.Load() {
+				peak.Store(ms.HeapAlloc)
+			}
+			select {
+			case <-stop:
+				return
+			case <-time.After(5 * time.Millisecond):
+			}
+		}
+	}()
+	return &peak
+}
+
+// BenchmarkCompact measures raw NDJSON (zstd objects in a mem:// lake) to
+// Parquet: MB/s of uncompressed input, records/s, the output/input size
+// ratio and the peak heap. Each iteration restores the raw objects and
+// removes the compacted area, outside the timer.
+func BenchmarkCompact(b *testing.B) {
+	for _, tc := range []struct {
+		name        string
+		tenants     int
+		concurrency int
+	}{
+		{"1tenant", 1, 1},
+		{"8tenants", 8, 2},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			ctx := context.Background()
+			lake, ps, inBytes, records := benchInput(b, tc.tenants, 400_000)
+			// Keep the raw objects to restore them each iteration.
+			saved := map[string][]byte{}
+			for obj, err := range lake.List(ctx, "raw/", "") {
+				if err != nil {
+					b.Fatal(err)
+				}
+				saved[obj.Key], _ = lake.ReadAll(ctx, obj.Key)
+			}
+			c, err := New(lake, &Options{Concurrency: tc.concurrency})
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.SetBytes(inBytes)
+			b.ReportAllocs()
+			var outBytes int64
+			stop := make(chan struct{})
+			runtime.GC()
+			var base runtime.MemStats
+			runtime.ReadMemStats(&base)
+			peak := peakHeap(stop)
+			for b.Loop() {
+				rep, err := c.Run(ctx, Plan{All: true})
+				if err != nil {
+					b.Fatal(err)
+				}
+				b.StopTimer()
+				outBytes = 0
+				for _, pr := range rep.Partitions {
+					for _, f := range pr.Files {
+						outBytes += f.Size
+					}
+				}
+				for obj, err := range lake.List(ctx, "compacted/", "") {
+					if err != nil {
+						b.Fatal(err)
+					}
+					_ = lake.Delete(ctx, obj.Key)
+				}
+				for k, v := range saved {
+					_ = lake.WriteAll(ctx, k, v, nil)
+				}
+				b.StartTimer()
+			}
+			close(stop)
+			b.ReportMetric(float64(records)*float64(b.N)/b.Elapsed().Seconds(), "records/s")
+			b.ReportMetric(float64(outBytes)/float64(inBytes), "out/in")
+			b.ReportMetric(float64(peak.Load()-min(peak.Load(), base.HeapAlloc))/(1<<20), "peak-heap-MiB")
+			_ = ps
+		})
+	}
+}
+
+// BenchmarkScanLine measures the NDJSON scanner and Arrow column building
+// alone.
+func BenchmarkScanLine(b *testing.B) {
+	parts := genLines(b, gen.Config{Tenants: 1, Days: 1}, 20000)
+	p := biggest(parts)
+	lines := parts[p]
+	var n int64
+	for _, l := range lines {
+		n += int64(len(l)) + 1
+	}
+	cfg := &chunkConfig{tsField: "timestamp", tenantField: "tenant_id", tenant: p.Tenant, rules: timeRules{true, true, true}, maxColumns: 1000}
+	b.SetBytes(n)
+	b.ReportAllocs()
+	for b.Loop() {
+		ch := newChunk(cfg)
+		for _, l := range lines {
+			ch.addLine(l)
+		}
+		ch.seal(true).release()
+	}
+	b.ReportMetric(float64(len(lines))*float64(b.N)/b.Elapsed().Seconds(), "records/s")
+	_ = fmt.Sprint
+}

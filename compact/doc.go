@@ -1,0 +1,133 @@
+// Package compact turns a partition's raw NDJSON objects into Parquet files
+// sorted by time, commits them with a per-partition manifest, and keeps the
+// lake within its retention: the stage between ingest's raw/ area and the
+// query engine. It replaces a daily Athena CTAS job run per tenant.
+//
+// # Tour
+//
+//	c, err := compact.New(lake, &compact.Options{Concurrency: 4})
+//	// Every finished day with raw data (late data included), all tenants:
+//	rep, err := c.Run(ctx, compact.Plan{})
+//	for _, p := range rep.Partitions { fmt.Println(p.Partition, p.Outcome, p.Err) }
+//	// One partition:
+//	res, err := c.CompactPartition(ctx, loglake.Partition{Tenant: "acme", Day: day})
+//	// What a reader reads (no Compactor needed):
+//	v, err := compact.Snapshot(ctx, lake, p) // v.Parquet, v.Raw, v.Schema
+//	// Retention and hygiene:
+//	_, err = c.Expire(ctx, 1825, false)
+//	_, err = c.CollectGarbage(ctx, time.Hour)
+//
+// # Layout
+//
+//	raw/tenant_id=<T>/dt=<D>/<name>.ndjson.zst             input (also .ndjson.gz, .ndjson)
+//	compacted/tenant_id=<T>/dt=<D>/part-<gen>-<committer>-<nonce>-<seq>.parquet
+//	compacted/tenant_id=<T>/dt=<D>/_manifest/<gen>.json    one per generation, gen zero-padded to 20 digits
+//
+// tenant_id and dt live in the path only (Hive convention); the tenant field
+// of each record is dropped once checked against the path.
+//
+// # Guarantees
+//
+// The commit follows DESIGN.md ("Compaction commit"). [Compactor.CompactPartition]
+// takes a [View] — it lists the partition's raw objects first, then reads
+// the newest manifest N — writes new Parquet files under fresh names,
+// creates manifest N+1 with [loglake.Lake.CreateOnly], and only then
+// deletes the raw objects N+1 covers and the files it supersedes. A reader
+// takes the newest manifest, reads the files it lists, and reads the raw
+// objects it does not cover; at every step each record is read once. The
+// next compaction finishes any clean-up a crash interrupted (it deletes
+// what the newest manifest covers or supersedes before anything else).
+//
+// Of two compactors on one partition, one creates N+1; the other gets
+// [loglake.ErrConflict], deletes the files it wrote and returns
+// [OutcomeConflict]. A compactor that finds a raw object gone or changed
+// while reading gives up the same way.
+//
+// Manifests record the raw objects they cover by key, size and, where the
+// store reports it, MD5 — not by modification time. Ingest may rewrite a raw
+// object with identical content (a redelivered batch): it stays covered,
+// is not counted twice, and is deleted by the next compaction. An entry of
+// a deleted object is kept for [Options.RedeliveryWindow] (default 7 days)
+// so that redeliveries within that window are recognised; a batch
+// redelivered later is read as new data. An object at a covered key with a
+// different size or MD5 breaks the ingest contract and is treated as new
+// data: nothing is lost.
+//
+// Readers follow one rule: if an object of a View is gone (IsNotFound),
+// take a new View and read the partition again ([ReadAll] does).
+//
+// # Schema
+//
+// Each run's columns are inferred from its records: string, int64,
+// float64, bool; the lake's timestamp field is a TIMESTAMP(MICROS, UTC)
+// column; nested objects and arrays are JSON text (logical type JSON). A
+// column holding integers and floats becomes float64; any other mix becomes
+// string, numbers and booleans spelled as JSON spells them. A field only
+// ever null is not stored (Parquet reads absent and null alike). New files
+// start from the partition's existing types, and the manifest's schema is
+// the union of all live files ([Union]); a column added later reads as
+// NULL in older files, and a file may hold a column in a narrower type than
+// the manifest's (int64 where the partition now has float64 or string) —
+// readers convert, as [View.ReadAll] does.
+//
+// [Options.Pin] fixes types by name. Nothing is silently dropped: a value
+// that fits no column — not convertible to a pinned type, an unparseable
+// timestamp, a duplicate key, a field past [Options.MaxColumns], a tenant
+// field naming another tenant, sub-microsecond time digits — is kept, as
+// JSON, in the [UnfitColumn] object of its row ({"field": <original
+// value>}); a line that is not a JSON object is kept as {"_line": "<text>"}.
+// Invalid UTF-8 is replaced with U+FFFD (counted in [Stats]).
+//
+// # Parquet
+//
+// Files are standard Parquet: zstd pages, the page index (column and offset
+// indexes) and column statistics written, dictionary encoding for columns
+// whose values repeat (judged per file on a sample; it falls back to PLAIN
+// past 8 MiB per row group), DELTA_BINARY_PACKED timestamps, rows sorted by
+// time and the sorting column recorded, row groups of
+// [Options.RowGroupRows]. Records are parsed straight into Arrow builders
+// (github.com/apache/arrow-go/v18): Arrow is the in-memory columnar form
+// loglake's stages share — the query package returns Arrow batches — and it
+// makes a run cheap to sort (a permutation over typed arrays) and to
+// convert when a column's type widens. Encoding is done by
+// github.com/parquet-go/parquet-go because it gives per-column control over
+// encodings, writes the page index, streams row groups to any io.Writer
+// (here the lake's writer, so a file is never buffered whole), and lets the
+// columns of a row group be encoded in parallel. The split sits where the
+// data stops changing shape: Arrow while records are collected and sorted,
+// parquet-go once they are final.
+//
+// # Memory
+//
+// A compaction holds at most [Options.BufferBytes] of decoded NDJSON as
+// Arrow columns. When a partition is larger, each BufferBytes run is sorted
+// and written as its own file: files are each sorted by time, and because
+// raw objects are read in arrival order (which ingest makes close to time
+// order) their time ranges overlap little, which is what row-group
+// pruning needs. Peak heap is about Concurrency × 2 × BufferBytes plus
+// per-object read buffers, whatever the partition's size.
+//
+// # Late data
+//
+// Raw objects that arrive for an already compacted day are found by the
+// next [Compactor.Run] (its listing sees any day with raw data) and added as
+// new file(s) in a new generation. When that would exceed
+// [Options.MaxFiles], the small files (under half the rows of the largest)
+// are merged with the late data; full BufferBytes-sized files are never
+// rewritten. The file count thus stays within MaxFiles plus the number of
+// full files a partition of that size needs.
+//
+// # Concurrency
+//
+// A [Compactor] is safe for concurrent use. [Compactor.Run] compacts up
+// to Options.Concurrency tenants at once; each partition is retried with
+// backoff up to Options.MaxAttempts, and a waiting retry holds no slot, so a
+// failing tenant never stops or slows the others.
+//
+// # Errors
+//
+// Decode failures of manifests and Parquet files are marked
+// [loglake.ErrCorrupt]; bad options wrap [loglake.ErrInvalidOptions]; a
+// closed Compactor returns [loglake.ErrClosed]. Storage errors are wrapped
+// with the key, so [loglake.IsNotFound] and gcerrors.Code still work.
+package compact

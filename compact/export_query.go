@@ -1,0 +1,71 @@
+package compact
+
+import (
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/parquet-go/parquet-go"
+
+	"github.com/loglake/loglake"
+)
+
+// This file exports what the query stage needs to read a partition exactly
+// as compaction would write it: the column logic that turns NDJSON lines
+// into typed columns, and the mapping of Parquet leaf types to loglake
+// types. Nothing here writes to the lake.
+
+// LineBatch turns NDJSON lines of one partition into Arrow columns with
+// compaction's column logic, so that raw records read the same before and
+// after they are compacted: the timestamp field is a timestamp column
+// (values that do not parse go to [UnfitColumn]), a tenant field equal to
+// the partition's tenant is dropped, nested values are JSON text, and a
+// column whose values disagree is widened (see [Union]).
+//
+// A LineBatch is used once: Add lines, then Finish. It is not safe for
+// concurrent use.
+type LineBatch struct {
+	ch *chunk
+}
+
+// NewLineBatch returns a LineBatch for lines of partition p of lake. seed
+// gives the types of the partition's compacted columns (a [View]'s
+// Schema); a column named there starts with that type, as it would when
+// compaction adds the raw objects to existing files. seed may be nil.
+func NewLineBatch(lake *loglake.Lake, p loglake.Partition, seed Schema) *LineBatch {
+	s := lake.Settings()
+	cfg := &chunkConfig{tsField: s.TimestampField, tenantField: s.TenantField, tenant: p.Tenant,
+		rules: newTimeRules(s), maxColumns: 1 << 20}
+	if len(seed) > 0 {
+		cfg.seed = make(map[string]Type, len(seed))
+		for _, f := range seed {
+			cfg.seed[f.Name] = f.Type
+		}
+	}
+	return &LineBatch{ch: newChunk(cfg)}
+}
+
+// Add appends one NDJSON line (without its newline) as a row. A line that
+// is not a JSON object becomes a row whose only value is {"_line": text}
+// in UnfitColumn.
+func (b *LineBatch) Add(line []byte) { b.ch.addLine(line) }
+
+// Len returns the number of rows added.
+func (b *LineBatch) Len() int { return b.ch.rows }
+
+// Finish returns the rows as an Arrow record batch, in input order, with
+// its schema (columns sorted by name; columns that held only nulls are
+// left out, except the timestamp column). The caller releases the batch.
+// Column types: TypeString and TypeJSON are arrow.String, TypeInt64 Int64,
+// TypeFloat64 Float64, TypeBool Boolean, TypeTimestamp Timestamp(µs,
+// UTC).
+func (b *LineBatch) Finish() (arrow.RecordBatch, Schema) {
+	s := b.ch.seal(false)
+	return s.record, s.schema
+}
+
+// LeafType returns the loglake type of a Parquet leaf column written by
+// loglake (or a compatible writer) and, for timestamps, the factor that
+// converts its unit to microseconds: positive to multiply, negative to
+// divide (-1000 for nanoseconds), 1 for microseconds. ok is false for a
+// type loglake does not read.
+func LeafType(n parquet.Node) (t Type, scale int64, ok bool) {
+	return leafType(n)
+}
