@@ -10,16 +10,43 @@ import (
 	_ "github.com/duckdb/duckdb-go/v2" // the "duckdb" database/sql driver
 )
 
-// rawColumns is the schema of the generated records, given to DuckDB's
-// read_json instead of letting it sample: a tenant-day may lack a field
-// (removable, say) that the predicate names, and sampling would then drop
-// the column. It also spares DuckDB the inference, which loglake does not
-// get spared: the comparison errs in DuckDB's favour.
-const rawColumns = `columns = {
-	'timestamp': 'VARCHAR', 'tenant_id': 'VARCHAR', 'device_id': 'VARCHAR',
-	'log_type': 'VARCHAR', 'user': 'VARCHAR', 'app': 'VARCHAR', 'pid': 'BIGINT',
-	'window_title': 'VARCHAR', 'url': 'VARCHAR', 'bytes': 'BIGINT',
-	'operation': 'VARCHAR', 'file_path': 'VARCHAR', 'size': 'BIGINT', 'removable': 'BOOLEAN'}`
+// recordFields is the schema of the generated records (gen's fields, in
+// the order it writes them). DuckDB's read_json gets it instead of
+// sampling: a tenant-day may lack a field (removable, say) that a
+// predicate names, and sampling would then drop the column; and inferring
+// the nested schema of envelopes costs DuckDB several times its ingest.
+// loglake infers schemas itself, so this errs in DuckDB's favour.
+var recordFields = [][2]string{
+	{"timestamp", "TIMESTAMP"}, {"log_type", "VARCHAR"}, {"user", "VARCHAR"},
+	{"app", "VARCHAR"}, {"pid", "BIGINT"}, {"window_title", "VARCHAR"},
+	{"url", "VARCHAR"}, {"bytes", "BIGINT"}, {"operation", "VARCHAR"},
+	{"file_path", "VARCHAR"}, {"size", "BIGINT"}, {"removable", "BOOLEAN"},
+}
+
+// rawColumns is read_json's columns parameter for formatted records.
+var rawColumns = func() string {
+	var b strings.Builder
+	b.WriteString("columns = {'tenant_id': 'VARCHAR', 'device_id': 'VARCHAR'")
+	for _, f := range recordFields {
+		fmt.Fprintf(&b, ", '%s': '%s'", f[0], f[1])
+	}
+	b.WriteString("}")
+	return b.String()
+}()
+
+// envelopeColumns is read_json's columns parameter for envelopes.
+var envelopeColumns = func() string {
+	var b strings.Builder
+	b.WriteString("columns = {'tenant_id': 'VARCHAR', 'device_id': 'VARCHAR', 'log': 'STRUCT(")
+	for i, f := range recordFields {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "\"%s\" %s", f[0], f[1])
+	}
+	b.WriteString(")[]'}")
+	return b.String()
+}()
 
 // duckOpen opens an in-memory DuckDB with threads set, spilling (if it
 // must) under tmp.
@@ -86,9 +113,9 @@ func duckIngestSQL(envelopes, out string) string {
 	return fmt.Sprintf(`COPY (
 	SELECT tenant_id, strftime("timestamp", '%%Y-%%m-%%d') AS dt, to_json(r) AS line
 	FROM (SELECT tenant_id, device_id, unnest(log, recursive := true)
-	      FROM read_json(%s, format = 'newline_delimited')) AS r
+	      FROM read_json(%s, format = 'newline_delimited', %s)) AS r
 ) TO %s (FORMAT csv, PARTITION_BY (tenant_id, dt), HEADER false, QUOTE '', ESCAPE '', DELIMITER E'\x1f', COMPRESSION zstd)`,
-		sqlString(envelopes), sqlString(out))
+		sqlString(envelopes), envelopeColumns, sqlString(out))
 }
 
 // duckCompactSQL rewrites a lake's raw objects — the very files loglake's
