@@ -455,6 +455,9 @@ func TestBadInputIsNotAFailure(t *testing.T) {
 				t.Errorf("dead letter's batch id %q does not name its Kinesis record", d.BatchID)
 			}
 			reasons[d.Reason] = true
+			if (strings.HasSuffix(d.BatchID, seqNum(3)) || strings.HasSuffix(d.BatchID, seqNum(4))) && d.Reason != string(ingest.ReasonMalformed) {
+				t.Errorf("KPL or gzip record dead-lettered as %s, want %s", d.Reason, ingest.ReasonMalformed)
+			}
 		}
 		for _, r := range []ingest.Reason{ingest.ReasonMalformed, ingest.ReasonMissingTenant, ingest.ReasonInvalidTenant} {
 			if !reasons[string(r)] {
