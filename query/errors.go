@@ -25,6 +25,10 @@ var (
 	// return: syntax errors (a [*SyntaxError]) and queries that are well
 	// formed but not meaningful, such as a column both grouped and not.
 	ErrInvalidQuery = errors.New("loglake: invalid query")
+
+	// ErrTooManyRows is returned (as a [*LimitError]) when a query's result
+	// would have more rows than [Options.MaxResultRows].
+	ErrTooManyRows = errors.New("loglake: too many result rows")
 )
 
 // SyntaxError is the error Parse returns. It names the position in the SQL

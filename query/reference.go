@@ -6,6 +6,7 @@ import (
 	"math"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -65,14 +66,7 @@ func refEval(q Query, recs []record) (*refResult, error) {
 
 	if len(q.Order) > 0 {
 		keep = slices.Clone(keep)
-		slices.SortStableFunc(keep, func(a, b record) int {
-			for _, o := range q.Order {
-				if c := orderCompare(termValue(o.Term, a), termValue(o.Term, b), o.Desc); c != 0 {
-					return c
-				}
-			}
-			return 0
-		})
+		sortRecords(q.Order, keep)
 	}
 	if q.MaxRows > 0 && int64(len(keep)) > q.MaxRows {
 		keep = keep[:q.MaxRows]
@@ -104,7 +98,7 @@ func refEval(q Query, recs []record) (*refResult, error) {
 	for _, r := range keep {
 		row := make([]any, len(q.Items))
 		for i, it := range q.Items {
-			row[i] = termValue(it.Term, r)
+			row[i] = termValue(it.Term, r.get)
 		}
 		res.Rows = append(res.Rows, row)
 	}
@@ -113,13 +107,25 @@ func refEval(q Query, recs []record) (*refResult, error) {
 
 func (r record) get(col string) any { return r[col] }
 
-// termValue evaluates a non-aggregate term on a record.
-func termValue(t Term, r record) any {
-	v := normValue(r[t.Column])
+// termValue evaluates a non-aggregate term on a row.
+func termValue(t Term, get getter) any {
+	v := normValue(get(t.Column))
 	if t.Unit != NoUnit {
 		return truncTime(v, t.Unit)
 	}
 	return v
+}
+
+// sortRecords sorts recs stably by the ORDER BY items.
+func sortRecords(order []OrderItem, recs []record) {
+	slices.SortStableFunc(recs, func(a, b record) int {
+		for _, o := range order {
+			if c := orderCompare(termValue(o.Term, a.get), termValue(o.Term, b.get), o.Desc); c != 0 {
+				return c
+			}
+		}
+		return 0
+	})
 }
 
 // orderCompare orders two values for ORDER BY: NULLs (and values of another
@@ -186,59 +192,101 @@ type aggState struct {
 }
 
 type group struct {
+	key  string
 	keys map[Term]any
 	aggs map[Term]*aggState
 }
 
-func refAggregate(q Query, recs []record) (*refResult, error) {
-	// All aggregates the query needs, from the select list and ORDER BY.
-	var aggs []Term
+// aggregator computes the groups and aggregates of a query, row by row.
+// The reference evaluator and the engine share it, so that both have one
+// semantics; the engine runs one per partition and merges them.
+type aggregator struct {
+	q      Query
+	aggs   []Term // every aggregate the query needs, from SELECT and ORDER BY
+	groups []*group
+	index  map[string]*group
+}
+
+func newAggregator(q Query) *aggregator {
+	a := &aggregator{q: q, index: map[string]*group{}}
 	for _, it := range q.Items {
-		if it.Agg != AggNone && !slices.Contains(aggs, it.Term) {
-			aggs = append(aggs, it.Term)
+		if it.Agg != AggNone && !slices.Contains(a.aggs, it.Term) {
+			a.aggs = append(a.aggs, it.Term)
 		}
 	}
 	for _, o := range q.Order {
-		if o.Agg != AggNone && !slices.Contains(aggs, o.Term) {
-			aggs = append(aggs, o.Term)
+		if o.Agg != AggNone && !slices.Contains(a.aggs, o.Term) {
+			a.aggs = append(a.aggs, o.Term)
 		}
-	}
-	var groups []*group
-	index := map[string]*group{}
-	newGroup := func(keys map[Term]any) *group {
-		g := &group{keys: keys, aggs: map[Term]*aggState{}}
-		for _, a := range aggs {
-			g.aggs[a] = &aggState{}
-		}
-		groups = append(groups, g)
-		return g
 	}
 	if len(q.Groups) == 0 {
-		newGroup(nil) // one row even over no records
+		a.newGroup("", nil) // one row even over no records
 	}
-	for _, r := range recs {
-		var g *group
-		if len(q.Groups) == 0 {
-			g = groups[0]
-		} else {
-			keys := make(map[Term]any, len(q.Groups))
-			k := ""
-			for _, t := range q.Groups {
-				v := termValue(t, r)
-				keys[t] = v
-				k += groupKey(v) + "\x00"
+	return a
+}
+
+func (a *aggregator) newGroup(key string, keys map[Term]any) *group {
+	g := &group{key: key, keys: keys, aggs: make(map[Term]*aggState, len(a.aggs))}
+	for _, t := range a.aggs {
+		g.aggs[t] = &aggState{}
+	}
+	a.groups = append(a.groups, g)
+	a.index[key] = g
+	return g
+}
+
+// add adds one row.
+func (a *aggregator) add(get getter) error {
+	var g *group
+	if len(a.q.Groups) == 0 {
+		g = a.groups[0]
+	} else {
+		keys := make(map[Term]any, len(a.q.Groups))
+		k := ""
+		for _, t := range a.q.Groups {
+			v := termValue(t, get)
+			keys[t] = v
+			k += groupKey(v) + "\x00"
+		}
+		if g = a.index[k]; g == nil {
+			for t, v := range keys {
+				if s, ok := v.(string); ok {
+					keys[t] = strings.Clone(s) // get may alias a reused buffer
+				}
 			}
-			if g = index[k]; g == nil {
-				g = newGroup(keys)
-				index[k] = g
+			g = a.newGroup(k, keys)
+		}
+	}
+	for _, t := range a.aggs {
+		if err := g.aggs[t].add(t, get); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// merge adds b's groups to a's (groups new to a come after a's, in b's
+// order).
+func (a *aggregator) merge(b *aggregator) error {
+	for _, bg := range b.groups {
+		g := a.index[bg.key]
+		if g == nil {
+			g = a.newGroup(bg.key, bg.keys)
+		}
+		for _, t := range a.aggs {
+			if err := g.aggs[t].merge(t, bg.aggs[t]); err != nil {
+				return err
 			}
 		}
-		for _, a := range aggs {
-			if err := g.aggs[a].add(a, r); err != nil {
-				return nil, err
-			}
-		}
 	}
+	return nil
+}
+
+// result orders the groups, applies LIMIT and returns the rows of the
+// select list.
+func (a *aggregator) result() [][]any {
+	q := a.q
+	groups := a.groups
 	value := func(g *group, t Term) any {
 		if t.Agg == AggNone {
 			return g.keys[t]
@@ -246,6 +294,7 @@ func refAggregate(q Query, recs []record) (*refResult, error) {
 		return g.aggs[t].result(t.Agg)
 	}
 	if len(q.Order) > 0 {
+		groups = slices.Clone(groups)
 		slices.SortStableFunc(groups, func(a, b *group) int {
 			for _, o := range q.Order {
 				if c := orderCompare(value(a, o.Term), value(b, o.Term), o.Desc); c != 0 {
@@ -258,28 +307,42 @@ func refAggregate(q Query, recs []record) (*refResult, error) {
 	if q.MaxRows > 0 && int64(len(groups)) > q.MaxRows {
 		groups = groups[:q.MaxRows]
 	}
-	res := &refResult{}
-	for _, it := range q.Items {
-		res.Columns = append(res.Columns, it.Name())
-	}
+	rows := make([][]any, 0, len(groups))
 	for _, g := range groups {
 		row := make([]any, len(q.Items))
 		for i, it := range q.Items {
 			row[i] = value(g, it.Term)
 		}
-		res.Rows = append(res.Rows, row)
+		rows = append(rows, row)
+	}
+	return rows
+}
+
+func refAggregate(q Query, recs []record) (*refResult, error) {
+	a := newAggregator(q)
+	for _, r := range recs {
+		if err := a.add(r.get); err != nil {
+			return nil, err
+		}
+	}
+	res := &refResult{Rows: a.result()}
+	for _, it := range q.Items {
+		res.Columns = append(res.Columns, it.Name())
 	}
 	return res, nil
 }
 
-func (s *aggState) add(t Term, r record) error {
+func (s *aggState) add(t Term, get getter) error {
 	if t.Agg == AggCount && t.Column == "" {
 		s.count++
 		return nil
 	}
-	v := normValue(r[t.Column])
+	v := normValue(get(t.Column))
 	if v == nil {
 		return nil
+	}
+	if str, ok := v.(string); ok && t.Agg != AggCount {
+		v = strings.Clone(str) // get may alias a reused buffer
 	}
 	s.count++
 	switch t.Agg {
@@ -312,6 +375,55 @@ func (s *aggState) add(t Term, r record) error {
 			s.sumF += x
 		default:
 			return fmt.Errorf("query: %s: cannot sum a %s", t, typeName(v))
+		}
+		s.val = true
+	}
+	return nil
+}
+
+// addValue folds one non-NULL value into the state (the part of add
+// after the value is known).
+func (s *aggState) addValue(t Term, v any) error {
+	switch t.Agg {
+	case AggMin, AggMax:
+		if s.val == nil {
+			s.val = v
+			return nil
+		}
+		c, ok := compareValues(v, s.val)
+		if !ok {
+			return fmt.Errorf("query: %s: cannot compare %s with %s", t, typeName(v), typeName(s.val))
+		}
+		if (t.Agg == AggMin && c < 0) || (t.Agg == AggMax && c > 0) {
+			s.val = v
+		}
+	}
+	return nil
+}
+
+// merge folds the state of another part of the rows into s.
+func (s *aggState) merge(t Term, o *aggState) error {
+	s.count += o.count
+	switch t.Agg {
+	case AggMin, AggMax:
+		if o.val != nil {
+			return s.addValue(t, o.val)
+		}
+	case AggSum:
+		if o.val == nil {
+			return nil
+		}
+		switch {
+		case o.isF && !s.isF:
+			s.isF, s.sumF = true, float64(s.sumI)+o.sumF
+		case o.isF:
+			s.sumF += o.sumF
+		case s.isF:
+			s.sumF += float64(o.sumI)
+		case (o.sumI > 0 && s.sumI > math.MaxInt64-o.sumI) || (o.sumI < 0 && s.sumI < math.MinInt64-o.sumI):
+			return fmt.Errorf("query: %s: integer overflow", t)
+		default:
+			s.sumI += o.sumI
 		}
 		s.val = true
 	}

@@ -1,0 +1,414 @@
+package query
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow"
+
+	"github.com/loglake/loglake"
+	"github.com/loglake/loglake/compact"
+)
+
+// Query runs q and returns its rows as a stream of Arrow record batches.
+// It checks q (validity, pattern lengths, tenant scope), waits for a slot
+// of its tenants' concurrency limit, plans the partitions to read, and
+// starts reading them; errors of planning come back here, errors of
+// reading from [Rows.Err]. The caller must Close the Rows. ctx bounds the
+// whole query, the reading of rows included.
+func (e *Engine) Query(ctx context.Context, q Query) (*Rows, error) {
+	ctr := &counters{start: time.Now()}
+	e.mu.Lock()
+	closed := e.closed
+	e.mu.Unlock()
+	if closed {
+		return nil, loglake.ErrClosed
+	}
+	// Check the query before queueing, so a bad one fails fast.
+	if err := q.Validate(); err != nil {
+		return nil, err
+	}
+	scope, err := q.Scope(e.opts.AllowCrossTenant)
+	if err != nil {
+		return nil, err
+	}
+	keys := scope.Tenants
+	if scope.All {
+		keys = []string{crossTenantKey}
+	}
+	release, err := e.acquire(ctx, keys)
+	if err != nil {
+		return nil, err
+	}
+	ctr.queue.Store(int64(time.Since(ctr.start)))
+	p, err := e.newPlan(ctx, q)
+	if err != nil {
+		release()
+		return nil, err
+	}
+	ctr.partitionsConsidered.Store(int64(len(p.parts)))
+
+	qctx, cancel := context.WithCancel(ctx)
+	r := &Rows{
+		ch:     make(chan arrow.RecordBatch, 1),
+		done:   make(chan struct{}),
+		ctr:    ctr,
+		cancel: cancel,
+		cols:   p.resultColumns(),
+	}
+	e.mu.Lock()
+	if e.closed {
+		e.mu.Unlock()
+		cancel()
+		release()
+		return nil, loglake.ErrClosed
+	}
+	e.running[r] = struct{}{}
+	e.wg.Add(1)
+	e.mu.Unlock()
+	x := &execution{e: e, p: p, ctr: ctr, out: r.ch, tsPrunable: e.lake.Settings().TimestampField == TimeColumn}
+	go func() {
+		defer e.wg.Done()
+		err := x.run(qctx)
+		var le *LimitError
+		if errors.As(err, &le) {
+			le.Stats = ctr.snapshot()
+		}
+		ctr.finish()
+		r.err = err
+		close(r.ch)
+		release()
+		cancel()
+		e.mu.Lock()
+		delete(e.running, r)
+		e.mu.Unlock()
+		close(r.done)
+	}()
+	return r, nil
+}
+
+// execution is one running query.
+type execution struct {
+	e   *Engine
+	p   *plan
+	ctr *counters
+	out chan<- arrow.RecordBatch
+
+	tasks chan func() // work for the object readers
+	// tsPrunable: the lake's event-time field is the timestamp column, so
+	// its statistics and the files' time ranges may prune.
+	tsPrunable bool
+
+	mu     sync.Mutex // guards global and the threshold
+	global sink
+	thr    time.Time
+	hasThr bool
+}
+
+// partResult is a partition's complete result.
+type partResult struct {
+	part loglake.Partition
+	s    sink // nil for an empty partition
+	err  error
+}
+
+// run reads the plan's partitions and sends the result batches to out.
+//
+// Structure: Parallelism reader goroutines take object tasks from one
+// channel. A scheduler starts partitions in plan order, at most
+// 2×Parallelism at a time; each takes its Snapshot, hands its objects to
+// the readers and waits for them. A partition's rows are held (in its
+// sink) until all its objects are read, and only then merged into the
+// result or streamed: if an object vanished mid-way (a compaction
+// committed and deleted it), the partition's rows are dropped and the
+// partition read again from a fresh Snapshot, so no row is ever sent
+// twice or lost. This bounds memory by the rows a partition contributes
+// (LIMIT, MaxResultRows), not by its size.
+func (x *execution) run(ctx context.Context) error {
+	p := x.p
+	if p.empty || len(p.parts) == 0 {
+		return x.finish(ctx)
+	}
+	scanCtx, stopScan := context.WithCancel(ctx)
+	defer stopScan()
+	n := x.e.opts.Parallelism
+	x.tasks = make(chan func())
+	var workers sync.WaitGroup
+	for range n {
+		workers.Add(1)
+		go func() {
+			defer workers.Done()
+			for t := range x.tasks {
+				t()
+			}
+		}()
+	}
+	results := make(chan partResult)
+	var sched sync.WaitGroup
+	sched.Add(1)
+	go func() { // the scheduler
+		defer sched.Done()
+		var parts sync.WaitGroup
+		inflight := make(chan struct{}, 2*n)
+		loc := x.e.lake.Location()
+	loop:
+		for _, part := range p.parts {
+			if thr, ok := x.threshold(); ok && p.partitionDone(part, thr, loc) {
+				break
+			}
+			select {
+			case inflight <- struct{}{}:
+			case <-scanCtx.Done():
+				break loop
+			}
+			if thr, ok := x.threshold(); ok && p.partitionDone(part, thr, loc) {
+				<-inflight
+				break
+			}
+			parts.Add(1)
+			go func() {
+				defer parts.Done()
+				s, err := x.readPartition(scanCtx, part)
+				select {
+				case results <- partResult{part: part, s: s, err: err}:
+				case <-scanCtx.Done():
+				}
+				<-inflight
+			}()
+		}
+		parts.Wait()
+		close(x.tasks)
+		close(results)
+	}()
+	defer func() {
+		stopScan()
+		for range results { // let the scheduler finish
+		}
+		sched.Wait()
+		workers.Wait()
+	}()
+
+	x.global = p.newSink(x.e.opts.MaxResultRows)
+	streamed := int64(0)
+	for res := range results {
+		if res.err != nil {
+			return res.err
+		}
+		if res.s == nil {
+			continue
+		}
+		if p.mode == modeStream {
+			recs := res.s.(*rowSink).recs
+			if lim := p.limit; lim > 0 && streamed+int64(len(recs)) > lim {
+				recs = recs[:lim-streamed]
+			}
+			if max := x.e.opts.MaxResultRows; max >= 0 && streamed+int64(len(recs)) > max && (p.limit == 0 || p.limit > max) {
+				return &LimitError{Limit: max, What: "result rows", Err: ErrTooManyRows}
+			}
+			if err := x.emitRecords(ctx, recs); err != nil {
+				return err
+			}
+			streamed += int64(len(recs))
+			if p.limit > 0 && streamed >= p.limit {
+				stopScan()
+				return nil
+			}
+			continue
+		}
+		x.mu.Lock()
+		err := x.global.merge(res.s)
+		if rs, ok := x.global.(*rowSink); ok && err == nil {
+			x.thr, x.hasThr = rs.threshold()
+		}
+		x.mu.Unlock()
+		if err != nil {
+			return err
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return x.finish(ctx)
+}
+
+func (x *execution) threshold() (time.Time, bool) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	return x.thr, x.hasThr
+}
+
+// finish emits the result of an ordered or aggregated query.
+func (x *execution) finish(ctx context.Context) error {
+	p := x.p
+	if x.global == nil {
+		x.global = p.newSink(x.e.opts.MaxResultRows)
+	}
+	switch s := x.global.(type) {
+	case *rowSink:
+		if p.mode == modeStream {
+			return nil
+		}
+		s.finish()
+		return x.emitRecords(ctx, s.recs)
+	case *aggSink:
+		return x.emitRows(ctx, s.a.result())
+	}
+	return nil
+}
+
+// readPartition reads one partition completely, following the View retry
+// rule, and returns its sink (nil when it holds no data).
+func (x *execution) readPartition(ctx context.Context, part loglake.Partition) (sink, error) {
+	var lastErr error
+	for attempt := 0; attempt < maxPartitionAttempts; attempt++ {
+		v, err := compact.Snapshot(ctx, x.e.lake, part)
+		if err != nil {
+			return nil, fmt.Errorf("query: snapshot %s: %w", part, err)
+		}
+		if len(v.Parquet) == 0 && len(v.Raw) == 0 {
+			return nil, nil
+		}
+		if attempt == 0 {
+			x.ctr.partitionsRead.Add(1)
+		} else {
+			x.ctr.partitionRetries.Add(1)
+		}
+		s, err := x.readView(ctx, v)
+		if err == nil {
+			return s, nil
+		}
+		if !loglake.IsNotFound(err) || ctx.Err() != nil {
+			return nil, err
+		}
+		lastErr = err
+	}
+	return nil, fmt.Errorf("query: read %s: objects kept vanishing: %w", part, lastErr)
+}
+
+// readView reads a View's objects in parallel on the readers.
+func (x *execution) readView(ctx context.Context, v *compact.View) (sink, error) {
+	pctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	ps := x.p.newSink(x.e.opts.MaxResultRows)
+	var (
+		mu    sync.Mutex
+		first error
+		wg    sync.WaitGroup
+	)
+	pt := &partTask{x: x, v: v, tenant: v.Partition.Tenant, day: v.Partition.Day.String()}
+	done := func(fs sink, err error) {
+		mu.Lock()
+		defer mu.Unlock()
+		if first != nil || ps.full() {
+			return
+		}
+		if err == nil {
+			err = ps.merge(fs)
+		}
+		if err != nil {
+			first = err
+			cancel()
+			return
+		}
+		if ps.full() {
+			cancel() // LIMIT reached: the other objects are not needed
+		}
+	}
+	submit := func(t func()) bool {
+		wg.Add(1)
+		select {
+		case x.tasks <- func() { defer wg.Done(); t() }:
+			return true
+		case <-pctx.Done():
+			wg.Done()
+			return false
+		}
+	}
+	for _, f := range v.Parquet {
+		if !submit(func() {
+			fs := x.p.newSink(x.e.opts.MaxResultRows)
+			done(fs, pt.scanParquet(pctx, f, fs))
+		}) {
+			break
+		}
+	}
+	for _, o := range v.Raw {
+		if !submit(func() {
+			fs := x.p.newSink(x.e.opts.MaxResultRows)
+			done(fs, pt.scanRaw(pctx, o, fs))
+		}) {
+			break
+		}
+	}
+	wg.Wait()
+	mu.Lock()
+	defer mu.Unlock()
+	if first != nil {
+		return nil, first
+	}
+	if ps.full() {
+		return ps, nil
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	return ps, nil
+}
+
+// partTask is what an object reader knows about its partition.
+type partTask struct {
+	x      *execution
+	v      *compact.View
+	tenant string
+	day    string
+}
+
+// scanned counts uncompressed bytes and enforces MaxBytesScanned.
+func (x *execution) scanned(n int64) error {
+	total := x.ctr.bytesScanned.Add(n)
+	if max := x.e.opts.MaxBytesScanned; max > 0 && total > max {
+		return &LimitError{Limit: max, What: "bytes scanned", Err: loglake.ErrScanLimitExceeded}
+	}
+	return nil
+}
+
+// filter runs the WHERE clause over the rows of b (all, or the candidates
+// cand) and adds the matches to s.
+func (pt *partTask) filter(b *block, cand []int32, s sink) error {
+	r := &rowCtx{blk: b, tenant: pt.tenant, day: pt.day}
+	get := r.get
+	pr := pt.x.p.pred
+	matched := int64(0)
+	defer func() { pt.x.ctr.rowsMatched.Add(matched) }()
+	one := func(i int) error {
+		r.i = i
+		if pr != nil && pr(get) != triTrue {
+			return nil
+		}
+		matched++
+		return s.add(r)
+	}
+	if cand != nil {
+		for _, i := range cand {
+			if err := one(int(i)); err != nil {
+				return err
+			}
+			if s.full() {
+				return nil
+			}
+		}
+		return nil
+	}
+	for i := 0; i < b.n; i++ {
+		if err := one(i); err != nil {
+			return err
+		}
+		if s.full() {
+			return nil
+		}
+	}
+	return nil
+}

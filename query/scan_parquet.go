@@ -1,0 +1,523 @@
+package query
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"sort"
+	"sync/atomic"
+	"time"
+
+	"github.com/parquet-go/parquet-go"
+
+	"github.com/loglake/loglake"
+	"github.com/loglake/loglake/compact"
+)
+
+// pqReaderAt reads a Parquet object by ranges, counting the bytes. It keeps
+// ctx: every ReadAt is a range read under it.
+type pqReaderAt struct {
+	ctx  context.Context
+	lake *loglake.Lake
+	key  string
+	n    *atomic.Int64
+}
+
+func (r *pqReaderAt) ReadAt(p []byte, off int64) (int, error) {
+	br, err := r.lake.NewRangeReader(r.ctx, r.key, off, int64(len(p)))
+	if err != nil {
+		return 0, err
+	}
+	defer br.Close()
+	n, err := io.ReadFull(br, p)
+	r.n.Add(int64(n))
+	if err == io.ErrUnexpectedEOF {
+		err = io.EOF
+	}
+	return n, err
+}
+
+// pqError classifies an error of reading a Parquet file: vanished objects
+// and ctx errors keep their identity (the View retry rule needs the
+// former); anything else is corruption.
+func pqError(ctx context.Context, key string, err error) error {
+	var le *LimitError
+	if loglake.IsNotFound(err) || ctx.Err() != nil || errors.As(err, &le) {
+		return fmt.Errorf("query: read %s: %w", key, err)
+	}
+	return loglake.MarkCorrupt("query: parquet "+key, err)
+}
+
+// pqLeaf is a column of a Parquet file.
+type pqLeaf struct {
+	idx   int
+	typ   compact.Type // the file's type
+	to    compact.Type // the partition's type (values are widened to it)
+	scale int64
+}
+
+// scanParquet reads one Parquet file: it skips the file and then row
+// groups by timestamp statistics, evaluates the driving LIKE (if any) on
+// its column alone — once per dictionary entry for dictionary pages, with
+// one substring search per page otherwise — and decodes the other needed
+// columns only at the rows that survive.
+func (pt *partTask) scanParquet(ctx context.Context, ref compact.FileRef, s sink) error {
+	x := pt.x
+	p := x.p
+	if pt.skipFile(ref) {
+		x.ctr.filesSkipped.Add(1)
+		return nil
+	}
+	ra := &pqReaderAt{ctx: ctx, lake: x.e.lake, key: ref.Key, n: &x.ctr.bytesRead}
+	size := ref.Size
+	if size <= 0 {
+		a, err := x.e.lake.Attributes(ctx, ref.Key)
+		if err != nil {
+			return fmt.Errorf("query: open %s: %w", ref.Key, err)
+		}
+		size = a.Size
+	}
+	f, err := parquet.OpenFile(ra, size, parquet.SkipBloomFilters(true), parquet.SkipPageIndex(true), parquet.ReadBufferSize(1<<20))
+	if err != nil {
+		return pqError(ctx, ref.Key, err)
+	}
+	x.ctr.objectsOpened.Add(1)
+	leaves := map[string]pqLeaf{}
+	for i, fld := range f.Schema().Fields() {
+		if !fld.Leaf() {
+			return loglake.MarkCorrupt("query: parquet "+ref.Key, fmt.Errorf("column %q is nested", fld.Name()))
+		}
+		t, scale, ok := compact.LeafType(fld)
+		if !ok {
+			return loglake.MarkCorrupt("query: parquet "+ref.Key, fmt.Errorf("column %q has an unsupported type %v", fld.Name(), fld.Type()))
+		}
+		to := t
+		if vt, ok := pt.v.Schema.Lookup(fld.Name()); ok {
+			to = vt
+		}
+		leaves[fld.Name()] = pqLeaf{idx: i, typ: t, to: to, scale: scale}
+	}
+	// The columns to decode, and the driving LIKE's column.
+	var need []string
+	for name := range leaves {
+		if p.needsColumn(name) {
+			need = append(need, name)
+		}
+	}
+	sort.Strings(need)
+	drive, hasDrive := pqLeaf{}, false
+	if p.drive != nil {
+		l, ok := leaves[p.drive.col]
+		if !ok {
+			x.ctr.filesSkipped.Add(1) // NULL everywhere: the conjunct is never TRUE
+			return nil
+		}
+		// The dictionary fast path needs the column's values as they are
+		// compared: strings stored as strings.
+		if (l.typ == compact.TypeString || l.typ == compact.TypeJSON) && l.to == l.typ {
+			drive, hasDrive = l, true
+		}
+	}
+	tsLeaf, hasTS := leaves[TimeColumn]
+	hasTS = hasTS && tsLeaf.typ == compact.TypeTimestamp && x.tsPrunable
+	meta := f.Metadata()
+	var blk block
+	vecs := map[string]*pqVec{}
+	for rgi, rg := range f.RowGroups() {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		n := rg.NumRows()
+		x.ctr.rowGroups.Add(1)
+		x.ctr.rowsScanned.Add(n)
+		chunks := rg.ColumnChunks()
+		if hasTS && pt.skipRowGroup(chunks[tsLeaf.idx], tsLeaf.scale) {
+			x.ctr.rowGroupsSkipped.Add(1)
+			continue
+		}
+		var cand []int32
+		if hasDrive {
+			if err := x.scanned(meta.RowGroups[rgi].Columns[drive.idx].MetaData.TotalUncompressedSize); err != nil {
+				return err
+			}
+			cand, err = p.drive.candidates(chunks[drive.idx], cand)
+			if err != nil {
+				return pqError(ctx, ref.Key, err)
+			}
+			if len(cand) == 0 {
+				x.ctr.rowGroupsSkipped.Add(1)
+				continue
+			}
+		}
+		blk.reset()
+		blk.n = int(n)
+		if cand != nil {
+			blk.n = len(cand)
+		}
+		for _, name := range need {
+			l := leaves[name]
+			if err := x.scanned(meta.RowGroups[rgi].Columns[l.idx].MetaData.TotalUncompressedSize); err != nil {
+				return err
+			}
+			v := vecs[name]
+			if v == nil {
+				v = &pqVec{}
+				vecs[name] = v
+			}
+			if err := v.decode(chunks[l.idx], l, cand); err != nil {
+				return pqError(ctx, ref.Key, err)
+			}
+			blk.add(name, v)
+		}
+		if err := pt.filter(&blk, nil, s); err != nil {
+			return err
+		}
+		if s.full() {
+			return nil
+		}
+	}
+	return nil
+}
+
+// skipFile reports whether a Parquet file can hold no matching row: its
+// time range misses the query's, or (ORDER BY timestamp LIMIT) no row of
+// it can enter the result, or it lacks the driving LIKE's column.
+func (pt *partTask) skipFile(ref compact.FileRef) bool {
+	x, p := pt.x, pt.x.p
+	if p.drive != nil && len(ref.Schema) > 0 {
+		if _, ok := ref.Schema.Lookup(p.drive.col); !ok {
+			return true
+		}
+	}
+	if !x.tsPrunable {
+		return false
+	}
+	ranged := p.fromUS != minInt64 || p.toUS != maxInt64
+	thr, hasThr := x.threshold()
+	hasThr = hasThr && p.tsOrder != 0
+	if ref.MinTime.IsZero() && ref.MaxTime.IsZero() {
+		// No row has a time: a time range or a full top-LIMIT excludes all.
+		return ref.Rows > 0 && (ranged || hasThr)
+	}
+	if ranged && (ref.MaxTime.UnixMicro() < p.fromUS || ref.MinTime.UnixMicro() > p.toUS) {
+		return true
+	}
+	if hasThr {
+		if p.tsOrder < 0 && ref.MaxTime.Before(thr) || p.tsOrder > 0 && ref.MinTime.After(thr) {
+			return true
+		}
+	}
+	return false
+}
+
+// skipRowGroup is skipFile for a row group, from the timestamp column
+// chunk's statistics.
+func (pt *partTask) skipRowGroup(cc parquet.ColumnChunk, scale int64) bool {
+	x, p := pt.x, pt.x.p
+	fc, ok := cc.(*parquet.FileColumnChunk)
+	if !ok {
+		return false
+	}
+	ranged := p.fromUS != minInt64 || p.toUS != maxInt64
+	thr, hasThr := x.threshold()
+	hasThr = hasThr && p.tsOrder != 0
+	if !ranged && !hasThr {
+		return false
+	}
+	lo, hi, ok := fc.Bounds()
+	if !ok {
+		// No statistics: all nulls if the chunk says so, else unknown.
+		return fc.NullCount() == fc.NumValues() && fc.NumValues() > 0
+	}
+	minUS, maxUS := scaleMicros(lo.Int64(), scale), scaleMicros(hi.Int64(), scale)
+	if ranged && (maxUS < p.fromUS || minUS > p.toUS) {
+		return true
+	}
+	if hasThr {
+		t := thr.UnixMicro()
+		if p.tsOrder < 0 && maxUS < t || p.tsOrder > 0 && minUS > t {
+			return true
+		}
+	}
+	return false
+}
+
+func scaleMicros(v, scale int64) int64 {
+	switch {
+	case scale > 1:
+		return v * scale
+	case scale < 0:
+		return v / -scale
+	}
+	return v
+}
+
+// candidates appends to dst the rows of a column chunk where the driving
+// LIKE is TRUE (NULLs never are). Fast paths: for dictionary pages the
+// pattern is matched once per dictionary entry and rows are selected by
+// their index; for plain pages the required literal is searched over the
+// page's whole value buffer, and only values holding it are matched.
+func (d *driveLike) candidates(cc parquet.ColumnChunk, dst []int32) ([]int32, error) {
+	pages := cc.Pages()
+	defer pages.Close()
+	var (
+		dict    parquet.Dictionary
+		dictHit []bool
+		hits    []bool // per non-null value of the current page
+		row     int32
+	)
+	for {
+		page, err := pages.ReadPage()
+		if err == io.EOF {
+			return dst, nil
+		}
+		if err != nil {
+			return dst, err
+		}
+		nrows := int32(page.NumRows())
+		def := page.DefinitionLevels()
+		hits = hits[:0]
+		if pd := page.Dictionary(); pd != nil {
+			// Fast path: once per dictionary entry.
+			if pd != dict {
+				dict = pd
+				dictHit = dictHit[:0]
+				for i := range pd.Len() {
+					dictHit = append(dictHit, d.m.Match(pd.Index(int32(i)).ByteArray()) != d.not)
+				}
+			}
+			vals := page.Data()
+			for _, ix := range vals.Int32() {
+				hits = append(hits, ix >= 0 && int(ix) < len(dictHit) && dictHit[ix])
+			}
+		} else {
+			vals := page.Data()
+			data, offs := vals.ByteArray()
+			hits = d.matchPlain(hits, data, offs)
+		}
+		j := 0
+		for r := int32(0); r < nrows; r++ {
+			if len(def) > 0 && def[r] == 0 {
+				continue // NULL
+			}
+			if j < len(hits) && hits[j] {
+				dst = append(dst, row+r)
+			}
+			j++
+		}
+		row += nrows
+		parquet.Release(page)
+	}
+}
+
+// matchPlain appends the LIKE result of each value of a plain byte-array
+// page (values data[offs[i]:offs[i+1]]).
+func (d *driveLike) matchPlain(hits []bool, data []byte, offs []uint32) []bool {
+	nv := len(offs) - 1
+	if nv <= 0 {
+		return hits
+	}
+	base := len(hits)
+	if len(d.lit) == 0 || d.not {
+		// Slow path: match every value.
+		for i := range nv {
+			hits = append(hits, d.m.Match(data[offs[i]:offs[i+1]]) != d.not)
+		}
+		return hits
+	}
+	// Fast path: one substring search over the page's values; a hit is
+	// mapped to its value and only that value is matched.
+	for range nv {
+		hits = append(hits, false)
+	}
+	pos := int(offs[0])
+	end := int(offs[nv])
+	for pos < end {
+		k := bytes.Index(data[pos:end], d.lit)
+		if k < 0 {
+			break
+		}
+		at := uint32(pos + k)
+		// The value holding byte at: the last i with offs[i] <= at.
+		i := sort.Search(nv, func(i int) bool { return offs[i+1] > at })
+		if i >= nv {
+			break
+		}
+		v := data[offs[i]:offs[i+1]]
+		if uint32(len(d.lit))+at <= offs[i+1] && d.m.Match(v) {
+			hits[base+i] = true
+		}
+		pos = int(offs[i+1])
+		if pos <= int(at) { // a literal straddling two values: go on after it
+			pos = int(at) + 1
+		}
+	}
+	return hits
+}
+
+// pqVec holds one column of a row group (or of its candidate rows),
+// widened to the partition's type.
+type pqVec struct {
+	typ   compact.Type
+	null  []bool
+	i64   []int64
+	f64   []float64
+	bools []bool
+	data  []byte
+	offs  []uint32 // value i is data[offs[i]:offs[i+1]]
+	buf   []parquet.Value
+}
+
+func (v *pqVec) value(i int) any {
+	if v.null[i] {
+		return nil
+	}
+	switch v.typ {
+	case compact.TypeString, compact.TypeJSON:
+		return unsafeString(v.data[v.offs[i]:v.offs[i+1]])
+	case compact.TypeInt64:
+		return v.i64[i]
+	case compact.TypeFloat64:
+		return v.f64[i]
+	case compact.TypeBool:
+		return v.bools[i]
+	case compact.TypeTimestamp:
+		return time.UnixMicro(v.i64[i]).UTC()
+	}
+	return nil
+}
+
+// decode reads column chunk cc into v: every row, or only the rows in
+// cand (ascending).
+func (v *pqVec) decode(cc parquet.ColumnChunk, l pqLeaf, cand []int32) error {
+	v.typ = l.to
+	if l.typ == compact.TypeJSON && l.to == compact.TypeString {
+		v.typ = compact.TypeString
+	}
+	v.null, v.i64, v.f64, v.bools, v.data = v.null[:0], v.i64[:0], v.f64[:0], v.bools[:0], v.data[:0]
+	v.offs = append(v.offs[:0], 0)
+	if v.buf == nil {
+		v.buf = make([]parquet.Value, 1024)
+	}
+	pages := cc.Pages()
+	defer pages.Close()
+	row := int32(0)
+	ci := 0 // next candidate
+	for {
+		if cand != nil && ci >= len(cand) {
+			return nil
+		}
+		page, err := pages.ReadPage()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return err
+		}
+		nrows := int32(page.NumRows())
+		if cand != nil && cand[ci] >= row+nrows {
+			row += nrows // no candidate in this page
+			parquet.Release(page)
+			continue
+		}
+		vr := page.Values()
+		for {
+			k, err := vr.ReadValues(v.buf)
+			for _, pv := range v.buf[:k] {
+				if cand != nil {
+					if ci >= len(cand) || cand[ci] != row {
+						row++
+						continue
+					}
+					ci++
+				}
+				row++
+				v.append(pv, l)
+			}
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				parquet.Release(page)
+				return err
+			}
+		}
+		parquet.Release(page)
+	}
+	if cand != nil && ci < len(cand) {
+		return fmt.Errorf("column chunk has %d rows, fewer than candidate row %d", row, cand[ci])
+	}
+	return nil
+}
+
+// append adds one value, converted from the file's type l.typ to v.typ.
+func (v *pqVec) append(pv parquet.Value, l pqLeaf) {
+	if pv.IsNull() {
+		v.null = append(v.null, true)
+		v.i64 = append(v.i64, 0)
+		v.f64 = append(v.f64, 0)
+		v.bools = append(v.bools, false)
+		v.offs = append(v.offs, uint32(len(v.data)))
+		return
+	}
+	var val any
+	switch l.typ {
+	case compact.TypeString, compact.TypeJSON:
+		val = unsafeString(pv.ByteArray())
+	case compact.TypeInt64:
+		if pv.Kind() == parquet.Int32 {
+			val = int64(pv.Int32())
+		} else {
+			val = pv.Int64()
+		}
+	case compact.TypeFloat64:
+		if pv.Kind() == parquet.Float {
+			val = float64(pv.Float())
+		} else {
+			val = pv.Double()
+		}
+	case compact.TypeBool:
+		val = pv.Boolean()
+	case compact.TypeTimestamp:
+		val = scaleMicros(pv.Int64(), l.scale)
+	}
+	v.null = append(v.null, false)
+	var i int64
+	var f float64
+	var b bool
+	switch v.typ {
+	case compact.TypeString, compact.TypeJSON:
+		switch x := val.(type) {
+		case string:
+			v.data = append(v.data, x...)
+		case int64:
+			if l.typ == compact.TypeTimestamp {
+				v.data = append(v.data, valueText(time.UnixMicro(x).UTC())...)
+			} else {
+				v.data = append(v.data, valueText(x)...)
+			}
+		default:
+			v.data = append(v.data, valueText(x)...)
+		}
+	case compact.TypeInt64, compact.TypeTimestamp:
+		i, _ = val.(int64)
+	case compact.TypeFloat64:
+		switch x := val.(type) {
+		case int64:
+			f = float64(x)
+		case float64:
+			f = x
+		default:
+			f = math.NaN()
+		}
+	case compact.TypeBool:
+		b, _ = val.(bool)
+	}
+	v.i64 = append(v.i64, i)
+	v.f64 = append(v.f64, f)
+	v.bools = append(v.bools, b)
+	v.offs = append(v.offs, uint32(len(v.data)))
+}
