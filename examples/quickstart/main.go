@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/loglake/loglake"
+	"github.com/loglake/loglake/compact"
 	"github.com/loglake/loglake/ingest"
 	"github.com/loglake/loglake/internal/gen"
 )
@@ -77,7 +78,10 @@ func run(ctx context.Context, dir string, records, tenants, days int) error {
 		g.Records, g.Envelopes, float64(inBytes)/(1<<20), el.Round(time.Millisecond), float64(g.Records)/el.Seconds())
 	fmt.Printf("%d raw objects (%.1f MiB zstd), %d dead letters\n\n", st.Objects, float64(st.BytesWritten)/(1<<20), st.DeadLettered)
 
-	return printPartitions(ctx, lake)
+	if err := printPartitions(ctx, lake); err != nil {
+		return err
+	}
+	return compactAndShow(ctx, lake)
 }
 
 // printPartitions lists raw/ and prints one line per partition.
@@ -120,5 +124,45 @@ func printPartitions(ctx context.Context, lake *loglake.Lake) error {
 	}
 	tw.Flush()
 	fmt.Printf("\n%d partitions. Browse them with: go run ./cmd/loglake ls --lake <dir>\n", len(keys))
+	return nil
+}
+
+// compactAndShow compacts every partition to Parquet (what a daily job
+// does) and prints the Parquet files each manifest commits.
+func compactAndShow(ctx context.Context, lake *loglake.Lake) error {
+	c, err := compact.New(lake, nil)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	start := time.Now()
+	rep, err := c.Run(ctx, compact.Plan{All: true})
+	if err != nil {
+		return err
+	}
+	st := c.Stats()
+	fmt.Printf("\ncompacted %d partitions in %v: %.1f MiB of NDJSON became %.1f MiB of Parquet (%d files)\n\n",
+		rep.Count(compact.OutcomeCompacted), time.Since(start).Round(time.Millisecond),
+		float64(st.InputBytes)/(1<<20), float64(st.BytesWritten)/(1<<20), st.FilesWritten)
+	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "PARQUET FILE\tROWS\tBYTES\tFIRST\tLAST")
+	for _, pr := range rep.Partitions {
+		v, err := compact.Snapshot(ctx, lake, pr.Partition)
+		if err != nil {
+			return err
+		}
+		for _, f := range v.Parquet {
+			fmt.Fprintf(tw, "%s\t%d\t%d\t%s\t%s\n", f.Key, f.Rows, f.Size,
+				f.MinTime.Format(time.TimeOnly), f.MaxTime.Format(time.TimeOnly))
+		}
+	}
+	tw.Flush()
+	if len(rep.Partitions) > 0 {
+		v, err := compact.Snapshot(ctx, lake, rep.Partitions[0].Partition)
+		if err != nil {
+			return err
+		}
+		fmt.Printf("\ncolumns of %s: %v\n", rep.Partitions[0].Partition, v.Schema)
+	}
 	return nil
 }
