@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/loglake/loglake"
+	"github.com/loglake/loglake/compact"
 	"github.com/loglake/loglake/ingest"
 	"github.com/loglake/loglake/internal/gen"
 )
@@ -92,4 +93,49 @@ func BenchmarkIngest(b *testing.B) {
 			}
 		})
 	}
+}
+
+// BenchmarkIngestCompact runs the flow to Parquet: envelopes through an
+// Ingestor into a mem:// lake, then a compaction of every partition. Each
+// iteration uses a fresh lake. SetBytes is the envelope input.
+func BenchmarkIngestCompact(b *testing.B) {
+	g := gen.New(gen.Config{Tenants: 8, Days: 2})
+	var chunks [][]byte
+	var inBytes, records int
+	for records < 200_000 {
+		c, n := g.AppendNDJSON(nil, 5000)
+		chunks = append(chunks, c)
+		inBytes += len(c)
+		records += n
+	}
+	ctx := context.Background()
+	b.ReportAllocs()
+	b.SetBytes(int64(inBytes))
+	for b.Loop() {
+		lake, err := loglake.Open(ctx, "mem://")
+		if err != nil {
+			b.Fatal(err)
+		}
+		in, err := ingest.New(lake, ingest.Options{CarryFields: []string{"device_id"}})
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, c := range chunks {
+			if err := in.Add(ctx, c); err != nil {
+				b.Fatal(err)
+			}
+		}
+		if err := in.Close(ctx); err != nil {
+			b.Fatal(err)
+		}
+		c, err := compact.New(lake, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := c.Run(ctx, compact.Plan{All: true}); err != nil {
+			b.Fatal(err)
+		}
+		lake.Close()
+	}
+	b.ReportMetric(float64(records)*float64(b.N)/b.Elapsed().Seconds(), "records/s")
 }
