@@ -16,6 +16,10 @@ import (
 	"github.com/loglake/loglake/internal/rawcodec"
 )
 
+// dataEnd is the last day of the generated data (some envelopes straddle
+// into the next).
+var dataEnd = time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC)
+
 type config struct {
 	records, tenants, days int
 	dir                    string
@@ -65,8 +69,7 @@ func run(ctx context.Context, cfg config) error {
 	}
 
 	// The data: envelopes from loglake's generator, one file both engines read.
-	end := time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC)
-	g := gen.New(gen.Config{Tenants: cfg.tenants, Days: cfg.days, End: end})
+	g := gen.New(gen.Config{Tenants: cfg.tenants, Days: cfg.days, End: dataEnd})
 	envelopes, n := g.AppendNDJSON(nil, cfg.records)
 	envFile := filepath.Join(work, "envelopes.ndjson")
 	if err := os.WriteFile(envFile, envelopes, 0o644); err != nil {
@@ -112,7 +115,7 @@ func run(ctx context.Context, cfg config) error {
 	}
 	rep.rawBytes = parts.total()
 
-	lastDay := loglake.DayOf(end, time.UTC)
+	lastDay := loglake.DayOf(dataEnd, time.UTC)
 	firstDay := lastDay.AddDays(-(cfg.days - 1))
 	weekDays := min(cfg.days, 7)
 	weekStart := lastDay.AddDays(-(weekDays - 1))
