@@ -4,11 +4,13 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"net/url"
 	"os"
 	"path/filepath"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -130,22 +132,45 @@ func (h *urlHarness) Close() {
 	}
 }
 
-// deleteAll deletes every object under prefix and returns how many it
-// deleted.
+// deleteAll deletes every object under prefix, a few at a time, and
+// returns how many it deleted.
 func deleteAll(ctx context.Context, b *blob.Bucket, prefix string) (int, error) {
+	const workers = 8 // one request at a time to a remote store is slow
+	keys := make(chan string)
+	var (
+		wg      sync.WaitGroup
+		mu      sync.Mutex
+		n       int
+		errs    []error
+		listErr error
+	)
+	for range workers {
+		wg.Go(func() {
+			for k := range keys {
+				err := b.Delete(ctx, k)
+				mu.Lock()
+				if err != nil {
+					errs = append(errs, fmt.Errorf("delete %s: %w", k, err))
+				} else {
+					n++
+				}
+				mu.Unlock()
+			}
+		})
+	}
 	it := b.List(&blob.ListOptions{Prefix: prefix})
-	n := 0
 	for {
 		obj, err := it.Next(ctx)
 		if err == io.EOF {
-			return n, nil
+			break
 		}
 		if err != nil {
-			return n, err
+			listErr = err
+			break
 		}
-		if err := b.Delete(ctx, obj.Key); err != nil {
-			return n, fmt.Errorf("delete %s: %w", obj.Key, err)
-		}
-		n++
+		keys <- obj.Key
 	}
+	close(keys)
+	wg.Wait()
+	return n, errors.Join(append(errs, listErr)...)
 }

@@ -34,8 +34,12 @@ var storageTests = []test{
 // so a read from the wrong offset or a torn write shows.
 func pattern(n int, seed byte) []byte {
 	b := make([]byte, n)
-	for i := range b {
-		b[i] = byte(i%251) ^ seed
+	for i := range min(n, 251) {
+		b[i] = byte(i) ^ seed
+	}
+	// Double the filled part: the period 251 divides every copy's offset.
+	for filled := 251; filled < n; filled *= 2 {
+		copy(b[filled:], b[:filled])
 	}
 	return b
 }
