@@ -26,9 +26,9 @@ const (
 type plan struct {
 	q      Query
 	scope  Scope
-	pred   pred      // nil without WHERE
-	cols   []string  // record columns the query reads (not tenant_id, dt); nil with all
-	all    bool      // SELECT *: every column
+	pred   pred     // nil without WHERE
+	cols   []string // record columns the query reads (not tenant_id, dt); nil with all
+	all    bool     // SELECT *: every column
 	pre    *like.JSONPrefilter
 	drive  *driveLike // a LIKE conjunct evaluated first on Parquet columns; may be nil
 	mode   mode

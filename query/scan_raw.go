@@ -57,9 +57,15 @@ func (pt *partTask) scanRaw(ctx context.Context, o compact.ObjectRef, s sink) (e
 	}
 	defer done()
 
-	bp := rawBufs.Get().(*[]byte)
-	defer rawBufs.Put(bp)
-	buf := *bp
+	var buf []byte
+	if o.Size >= rawBlockSize/8 {
+		bp := rawBufs.Get().(*[]byte)
+		defer rawBufs.Put(bp)
+		buf = *bp
+	} else {
+		// A small object: a buffer of about its decompressed size.
+		buf = make([]byte, max(64<<10, 8*o.Size))
+	}
 	var (
 		lb   *compact.LineBatch
 		blk  block
@@ -141,13 +147,7 @@ func (pt *partTask) scanRaw(ctx context.Context, o compact.ObjectRef, s sink) (e
 		}
 		pend = copy(buf, buf[cut:end])
 	}
-	if err := flush(); err != nil {
-		return err
-	}
-	if len(buf) != rawBlockSize {
-		return nil // keep the pool's buffers at the standard size
-	}
-	return nil
+	return flush()
 }
 
 var nl = []byte{'\n'}
