@@ -27,6 +27,8 @@ const (
 	ReasonInvalidTimestamp Reason = "invalid_timestamp" // a timestamp in no accepted format (MissingTime: DeadLetter)
 )
 
+func (r Reason) String() string { return string(r) }
+
 // InputRef names one input: a JSON value handed to Add or AddBatch.
 type InputRef struct {
 	// BatchID is the batch id given to AddBatch; "" for Add.

@@ -16,6 +16,14 @@ import (
 
 func gomaxprocs() int { return runtime.GOMAXPROCS(0) }
 
+// Compile-time interface checks.
+var (
+	_ error        = (*FlushError)(nil)
+	_ fmt.Stringer = InputRef{}
+	_ fmt.Stringer = Policy(0)
+	_ fmt.Stringer = Reason("")
+)
+
 // Ingestor splits envelopes into records, routes them to per-partition
 // buffers and writes the buffers to the lake as compressed NDJSON objects.
 // It is safe for concurrent use. Every goroutine it starts has ended when
@@ -226,16 +234,33 @@ func (in *Ingestor) Add(ctx context.Context, data []byte) error {
 	defer in.locals.Put(l)
 	l.reset()
 	var failed []FailedInput
-	var err error
-	ok := in.feed(l, data, ref, func() bool {
-		failed, err = in.commit(ctx, l, failed)
+	var stop error
+	flush := func() bool {
+		if stop == nil {
+			failed, stop = in.commit(ctx, l, failed)
+		} else {
+			// Add has stopped accepting (ctx ended, or closed): scan on,
+			// so that the error names every input that did not land.
+			failed = in.refuse(l, failed, stop)
+		}
 		l.reset()
-		return err == nil
-	})
-	if ok {
-		failed, err = in.commit(ctx, l, failed)
+		return true
 	}
-	return joinErr(failed, err)
+	in.feed(l, data, ref, flush)
+	flush()
+	return joinErr(failed, stop)
+}
+
+// refuse marks everything gathered in l as not accepted, because of err.
+func (in *Ingestor) refuse(l *local, failed []FailedInput, err error) []FailedInput {
+	for _, r := range l.deadRuns {
+		failed = append(failed, FailedInput{Input: r.ref, Records: r.records, Err: err})
+	}
+	for _, r := range l.runs {
+		failed = append(failed, FailedInput{Input: r.ref, Records: r.records, Err: err})
+	}
+	in.st.refused.Add(int64(l.accepted + l.deadCount))
+	return failed
 }
 
 // commit routes the records and dead letters gathered in l to the shared
@@ -338,11 +363,11 @@ func (in *Ingestor) growth(b *buffer, n int) int {
 	return in.classSize(need) - cap(b.data)
 }
 
-// Buffers come in size classes — 64 KiB, 128 KiB, … doubling up to
+// Buffers come in size classes — 16 KiB, 32 KiB, … doubling up to
 // BufferBytes+64 KiB — and are recycled through one pool per class: fresh
 // multi-megabyte allocations cost page faults and zeroing on every flush,
 // which profiles showed to be a third of the routing time.
-const minClass = 64 << 10
+const minClass = 16 << 10
 
 func (in *Ingestor) classSize(need int) int {
 	limit := in.opts.BufferBytes + runBytes

@@ -14,6 +14,8 @@ import (
 	"github.com/loglake/loglake"
 )
 
+var t0 = context.Background()
+
 var testNow = time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
 
 // ingestResult is what a test input became: raw lines by partition key,
