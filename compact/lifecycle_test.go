@@ -199,7 +199,7 @@ func TestSchemaInferenceEvolutionAndPins(t *testing.T) {
 func TestSmallBufferBoundsMemory(t *testing.T) {
 	ctx := context.Background()
 	lake := memLake(t)
-	parts := genLines(t, gen.Config{Tenants: 1, Days: 1, Seed: 9}, 60000)
+	parts := genLines(t, gen.Config{Tenants: 1, Days: 1, Seed: 9}, 30000)
 	p := biggest(parts)
 	lines := parts[p]
 	total := 0
