@@ -3,11 +3,16 @@ package loglaketest
 import (
 	"bytes"
 	"context"
+	"errors"
+	"maps"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/loglake/loglake"
+	"github.com/loglake/loglake/compact"
 	"github.com/loglake/loglake/ingest"
 	"github.com/loglake/loglake/internal/faultblob"
 	"github.com/loglake/loglake/internal/gen"
@@ -22,6 +27,7 @@ import (
 // faults), compact (crash points), query (exactly-once counts), expire.
 var lifecycleTests = []test{
 	{"Lifecycle/IngestSpillRecover", testIngestSpillRecover},
+	{"Lifecycle/CompactCrashPoints", testCompactCrashPoints},
 }
 
 // input is generated envelopes and what they hold.
@@ -203,5 +209,189 @@ func testIngestSpillRecover(t *testing.T, f *fixture) {
 	}
 	if res, err := rec.Recover(ctx); err != nil || res.Objects != 0 {
 		t.Errorf("second Recover = %+v, %v; want nothing to do", res, err)
+	}
+}
+
+// ingestAll ingests in without faults; Close must return nil.
+func ingestAll(t testing.TB, ctx context.Context, l *loglake.Lake, in input) {
+	t.Helper()
+	ing, err := ingest.New(l, ingest.Options{BufferBytes: 16 << 10, WriterID: "conformance"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, chunk := range in.chunks {
+		if err := ing.Add(ctx, chunk); err != nil {
+			t.Fatalf("Add #%d: %v", i+1, err)
+		}
+	}
+	if err := ing.Close(ctx); err != nil {
+		t.Fatalf("ingest Close: %v", err)
+	}
+}
+
+// rawByPartition counts the records of raw/ per partition.
+func rawByPartition(t testing.TB, ctx context.Context, l *loglake.Lake) map[loglake.Partition]int {
+	t.Helper()
+	out := map[loglake.Partition]int{}
+	var buf []byte
+	for obj, err := range l.List(ctx, loglake.AreaRaw+"/", "") {
+		if err != nil {
+			t.Fatal(err)
+		}
+		k, err := loglake.ParseObjectKey(obj.Key)
+		if err != nil {
+			t.Fatalf("raw/ holds a key loglake did not write: %v", err)
+		}
+		buf = readLines(t, ctx, l, obj.Key, buf[:0])
+		out[k.Partition] += bytes.Count(buf, []byte{'\n'})
+	}
+	return out
+}
+
+func readLines(t testing.TB, ctx context.Context, l *loglake.Lake, key string, dst []byte) []byte {
+	t.Helper()
+	c, ok := rawcodec.FromKey(key)
+	if !ok {
+		t.Fatalf("%s is not an NDJSON object", key)
+	}
+	data, err := l.ReadAll(ctx, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dst, err = rawcodec.AppendDecoded(dst, data, c)
+	if err != nil {
+		t.Fatalf("decode %s: %v", key, err)
+	}
+	return dst
+}
+
+// countPartition counts what a reader of partition p sees, from a
+// [compact.Snapshot]: the rows of its live Parquet files (read from the
+// files' footers, not taken from the manifest) plus the lines of its
+// uncovered raw objects.
+func countPartition(t testing.TB, ctx context.Context, l *loglake.Lake, p loglake.Partition) (parquetRows, rawLines int) {
+	t.Helper()
+	v, err := compact.Snapshot(ctx, l, p)
+	if err != nil {
+		t.Fatalf("Snapshot(%s): %v", p, err)
+	}
+	for _, ref := range v.Parquet {
+		pf, err := compact.OpenParquet(ctx, l, ref)
+		if err != nil {
+			t.Fatalf("%s: %v", p, err)
+		}
+		parquetRows += int(pf.NumRows())
+	}
+	var buf []byte
+	for _, o := range v.Raw {
+		buf = readLines(t, ctx, l, o.Key, buf[:0])
+		rawLines += bytes.Count(buf, []byte{'\n'})
+	}
+	return parquetRows, rawLines
+}
+
+// checkPartition checks that a reader of p sees want records, and that
+// compact.ReadAll, which follows the reader's retry rule, returns as many.
+func checkPartition(t testing.TB, ctx context.Context, l *loglake.Lake, p loglake.Partition, want int, when string) (parquetRows, rawLines int) {
+	t.Helper()
+	parquetRows, rawLines = countPartition(t, ctx, l, p)
+	if parquetRows+rawLines != want {
+		t.Fatalf("%s: %s reads %d Parquet rows + %d raw lines, want %d records", when, p, parquetRows, rawLines, want)
+	}
+	recs, _, err := compact.ReadAll(ctx, l, p)
+	if err != nil {
+		t.Fatalf("%s: compact.ReadAll(%s): %v", when, p, err)
+	}
+	if len(recs) != want {
+		t.Fatalf("%s: compact.ReadAll(%s) = %d records, want %d", when, p, len(recs), want)
+	}
+	return parquetRows, rawLines
+}
+
+// testCompactCrashPoints compacts every partition on the backend, crashing
+// at each step of the commit protocol in turn, and counts after each crash
+// that a reader sees every record once. Then a compactor whose first raw
+// delete fails finishes the job, and two more rounds leave everything
+// unchanged, with every record in Parquet and raw/ empty.
+func testCompactCrashPoints(t *testing.T, f *fixture) {
+	ctx := f.ctx
+	fl := f.faultyLake(t)
+	in := generate(3, 2000, 200)
+	ingestAll(t, ctx, fl.lake, in)
+	want := rawByPartition(t, ctx, fl.clean)
+	total := 0
+	for _, n := range want {
+		total += n
+	}
+	if total != in.records {
+		t.Fatalf("raw/ holds %d records after ingest, %d were handed in", total, in.records)
+	}
+	parts := slices.SortedFunc(maps.Keys(want), func(a, b loglake.Partition) int {
+		return strings.Compare(a.Key(), b.Key())
+	})
+	if len(parts) < 4 {
+		t.Fatalf("only %d partitions; the test needs one per crash point", len(parts))
+	}
+
+	// Crash once at each step, each on a partition of its own.
+	steps := []compact.Step{compact.StepReadManifest, compact.StepWroteFile, compact.StepCommitted, compact.StepDeletedRaw}
+	errCrash := errors.New("conformance: crash")
+	for i, p := range parts {
+		step := steps[i%len(steps)]
+		c, err := compact.New(fl.lake, &compact.Options{
+			CommitterID: "crashing",
+			Hooks: compact.Hooks{AfterStep: func(_ loglake.Partition, s compact.Step, _ string) error {
+				if s == step {
+					return errCrash
+				}
+				return nil
+			}},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.CompactPartition(ctx, p); !errors.Is(err, errCrash) {
+			t.Fatalf("CompactPartition(%s) with a crash after %s = %v, want the crash", p, step, err)
+		}
+		checkPartition(t, ctx, fl.clean, p, want[p], "after a crash after "+string(step))
+	}
+
+	// Finish, with the first raw delete failing: the commit stands, and
+	// the next round cleans up.
+	fl.faults.Add(&faultblob.Rule{Kinds: []faultblob.OpKind{faultblob.OpDelete}, KeyPrefix: loglake.AreaRaw + "/", Times: 1})
+	c, err := compact.New(fl.lake, &compact.Options{CommitterID: "finishing"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range parts {
+		res, err := c.CompactPartition(ctx, p)
+		if err != nil && res.Outcome != compact.OutcomeCompacted {
+			t.Fatalf("CompactPartition(%s) = %s, %v", p, res.Outcome, err)
+		}
+		checkPartition(t, ctx, fl.clean, p, want[p], "after finishing")
+	}
+	fl.faults.Reset()
+	for round := 1; round <= 2; round++ {
+		rows := 0
+		for _, p := range parts {
+			res, err := c.CompactPartition(ctx, p)
+			if err != nil {
+				t.Fatalf("round %d: CompactPartition(%s): %v", round, p, err)
+			}
+			if round == 2 && res.Outcome != compact.OutcomeUnchanged {
+				t.Errorf("round %d: CompactPartition(%s) = %s, want %s", round, p, res.Outcome, compact.OutcomeUnchanged)
+			}
+			pq, raw := checkPartition(t, ctx, fl.clean, p, want[p], "after a further round")
+			if raw != 0 {
+				t.Errorf("round %d: %s still reads %d records from raw/", round, p, raw)
+			}
+			rows += pq
+		}
+		if rows != in.records {
+			t.Fatalf("round %d: %d Parquet rows in all, %d records handed in", round, rows, in.records)
+		}
+	}
+	if n, _ := tally(t, ctx, fl.clean, loglake.AreaRaw+"/"); n != 0 {
+		t.Errorf("%d records left in raw/ after compaction", n)
 	}
 }
