@@ -29,9 +29,13 @@
 //     existing object) leaves the old state; range reads; listing inside a
 //     prefix, in key order, across pages, without leaking a sibling prefix
 //     (tenant "a" and tenant "ab"); idempotent deletes; not-found errors.
-//   - The life cycle (ingest with faults, spill and recover, compact with
-//     crash points, query, expire), checked by counting records, as the
-//     stages land.
+//   - The life cycle, checked by counting records: ingest generated
+//     envelopes under transient write faults, with raw/ down (records
+//     spill), and Recover; compact every partition with a crash after each
+//     step of the commit protocol and a failed delete, then again
+//     (unchanged); count each tenant with a query after every step; expire
+//     the older day. Each count must equal what was handed in: nothing
+//     lost, nothing counted twice.
 //
 // Faults are injected with a driver wrapped around the backend's bucket
 // (internal/faultblob), so the same fault runs on every backend.

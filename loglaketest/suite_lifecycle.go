@@ -4,12 +4,14 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"maps"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/google/go-cmp/cmp"
 	"github.com/loglake/loglake"
 	"github.com/loglake/loglake/compact"
@@ -17,6 +19,7 @@ import (
 	"github.com/loglake/loglake/internal/faultblob"
 	"github.com/loglake/loglake/internal/gen"
 	"github.com/loglake/loglake/internal/rawcodec"
+	"github.com/loglake/loglake/query"
 )
 
 // lifecycleTests run loglake's stages end to end on the backend and check
@@ -25,9 +28,10 @@ import (
 //
 // Lifecycle tests join here as the stages land: ingest (spill/recover with
 // faults), compact (crash points), query (exactly-once counts), expire.
+// All four run now; a new stage adds its test to this table.
 var lifecycleTests = []test{
 	{"Lifecycle/IngestSpillRecover", testIngestSpillRecover},
-	{"Lifecycle/CompactCrashPoints", testCompactCrashPoints},
+	{"Lifecycle/CompactQueryExpire", testCompactQueryExpire},
 }
 
 // input is generated envelopes and what they hold.
@@ -308,12 +312,15 @@ func checkPartition(t testing.TB, ctx context.Context, l *loglake.Lake, p loglak
 	return parquetRows, rawLines
 }
 
-// testCompactCrashPoints compacts every partition on the backend, crashing
+// testCompactQueryExpire compacts every partition on the backend, crashing
 // at each step of the commit protocol in turn, and counts after each crash
-// that a reader sees every record once. Then a compactor whose first raw
-// delete fails finishes the job, and two more rounds leave everything
-// unchanged, with every record in Parquet and raw/ empty.
-func testCompactCrashPoints(t *testing.T, f *fixture) {
+// that a reader sees every record once — from the Snapshot, through
+// compact.ReadAll, and with a count(*) query per tenant. Then a compactor
+// whose first raw delete fails finishes the job, and two more rounds leave
+// everything unchanged, with every record in Parquet and raw/ empty.
+// Last, retention expires the older day: a dry run deletes nothing, the
+// real run deletes exactly the partitions before the cutoff.
+func testCompactQueryExpire(t *testing.T, f *fixture) {
 	ctx := f.ctx
 	fl := f.faultyLake(t)
 	in := generate(3, 2000, 200)
@@ -332,6 +339,8 @@ func testCompactCrashPoints(t *testing.T, f *fixture) {
 	if len(parts) < 4 {
 		t.Fatalf("only %d partitions; the test needs one per crash point", len(parts))
 	}
+	qc := newQueryChecker(t, fl.clean, want)
+	qc.check(t, ctx, "after ingest")
 
 	// Crash once at each step, each on a partition of its own.
 	steps := []compact.Step{compact.StepReadManifest, compact.StepWroteFile, compact.StepCommitted, compact.StepDeletedRaw}
@@ -354,6 +363,7 @@ func testCompactCrashPoints(t *testing.T, f *fixture) {
 			t.Fatalf("CompactPartition(%s) with a crash after %s = %v, want the crash", p, step, err)
 		}
 		checkPartition(t, ctx, fl.clean, p, want[p], "after a crash after "+string(step))
+		qc.check(t, ctx, "after a crash after "+string(step))
 	}
 
 	// Finish, with the first raw delete failing: the commit stands, and
@@ -370,6 +380,7 @@ func testCompactCrashPoints(t *testing.T, f *fixture) {
 		}
 		checkPartition(t, ctx, fl.clean, p, want[p], "after finishing")
 	}
+	qc.check(t, ctx, "after finishing")
 	fl.faults.Reset()
 	for round := 1; round <= 2; round++ {
 		rows := 0
@@ -391,7 +402,128 @@ func testCompactCrashPoints(t *testing.T, f *fixture) {
 			t.Fatalf("round %d: %d Parquet rows in all, %d records handed in", round, rows, in.records)
 		}
 	}
+	qc.check(t, ctx, "after the last round")
+
+	// Expire everything before the last day.
+	last := qc.to
+	if !qc.from.Before(last) {
+		t.Fatalf("the data spans one day (%s); expiry needs two", last)
+	}
+	today := last.Start(fl.lake.Location()).Add(12 * time.Hour)
+	c, err = compact.New(fl.lake, &compact.Options{CommitterID: "expiring", Clock: func() time.Time { return today }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	kept := map[loglake.Partition]int{}
+	var expired []loglake.Partition
+	for _, p := range parts {
+		if p.Day.Before(last) {
+			expired = append(expired, p)
+		} else {
+			kept[p] = want[p]
+		}
+	}
+	for _, dryRun := range []bool{true, false} {
+		rep, err := c.Expire(ctx, 1, dryRun)
+		if err != nil {
+			t.Fatalf("Expire(dryRun=%v): %v", dryRun, err)
+		}
+		var got []loglake.Partition
+		for _, ep := range rep.Partitions {
+			got = append(got, ep.Partition)
+		}
+		if diff := cmp.Diff(expired, got); diff != "" {
+			t.Errorf("Expire(dryRun=%v) partitions (-want +got):\n%s", dryRun, diff)
+		}
+		if dryRun {
+			qc.check(t, ctx, "after a dry-run expiry")
+		}
+	}
+	for _, p := range parts {
+		checkPartition(t, ctx, fl.clean, p, kept[p], "after expiry")
+		for _, area := range []string{loglake.AreaRaw, loglake.AreaCompacted} {
+			if k := keys(t, ctx, fl.clean, p.Prefix(area), ""); kept[p] == 0 && len(k) > 0 {
+				t.Errorf("expired partition %s still holds %q", p, k)
+			}
+		}
+	}
+	qc.setWant(kept)
+	qc.check(t, ctx, "after expiry")
 	if n, _ := tally(t, ctx, fl.clean, loglake.AreaRaw+"/"); n != 0 {
 		t.Errorf("%d records left in raw/ after compaction", n)
+	}
+}
+
+// queryChecker counts each tenant's records with the query engine, over
+// the days the data spans.
+type queryChecker struct {
+	e        *query.Engine
+	want     map[string]int // records per tenant
+	from, to loglake.Day
+}
+
+func newQueryChecker(t testing.TB, l *loglake.Lake, byPartition map[loglake.Partition]int) *queryChecker {
+	t.Helper()
+	qc := &queryChecker{}
+	qc.setWant(byPartition)
+	for p := range byPartition {
+		if !qc.from.IsValid() || p.Day.Before(qc.from) {
+			qc.from = p.Day
+		}
+		if !qc.to.IsValid() || p.Day.After(qc.to) {
+			qc.to = p.Day
+		}
+	}
+	// NOW is fixed just after the data, so the dt projection covers it
+	// whatever the machine's clock says.
+	now := qc.to.AddDays(1).Start(l.Location())
+	e, err := query.New(l, &query.Options{Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = e.Close() })
+	qc.e = e
+	return qc
+}
+
+// setWant sets the expected counts, per partition, of later checks.
+func (qc *queryChecker) setWant(byPartition map[loglake.Partition]int) {
+	qc.want = map[string]int{}
+	for p, n := range byPartition {
+		qc.want[p.Tenant] += n
+	}
+}
+
+func (qc *queryChecker) check(t testing.TB, ctx context.Context, when string) {
+	t.Helper()
+	for _, tenant := range slices.Sorted(maps.Keys(qc.want)) {
+		sql := fmt.Sprintf("SELECT count(*) AS n FROM logs WHERE tenant_id = '%s' AND dt BETWEEN '%s' AND '%s'", tenant, qc.from, qc.to)
+		q, err := query.Parse(sql)
+		if err != nil {
+			t.Fatalf("%s: %v", sql, err)
+		}
+		rows, err := qc.e.Query(ctx, q)
+		if err != nil {
+			t.Fatalf("%s: %s: %v", when, sql, err)
+		}
+		var n int64
+		for rows.Next() {
+			b := rows.RecordBatch()
+			col, ok := b.Column(0).(*array.Int64)
+			if !ok || b.NumRows() != 1 {
+				rows.Close()
+				t.Fatalf("%s: %s: got %d rows of %T, want one int64", when, sql, b.NumRows(), b.Column(0))
+			}
+			n += col.Value(0)
+		}
+		if err := rows.Err(); err != nil {
+			t.Fatalf("%s: %s: %v", when, sql, err)
+		}
+		if err := rows.Close(); err != nil {
+			t.Fatalf("%s: %s: Close: %v", when, sql, err)
+		}
+		if n != int64(qc.want[tenant]) {
+			t.Fatalf("%s: count(*) of tenant %s = %d, want %d", when, tenant, n, qc.want[tenant])
+		}
 	}
 }
