@@ -61,6 +61,7 @@ func benchIngest(b *testing.B, url string, opts Options, parallel bool) {
 	b.ReportAllocs()
 	b.SetBytes(int64(in.bytes))
 	records := 0
+	cpu0 := processCPU()
 	for b.Loop() {
 		if parallel {
 			var next atomic.Int64
@@ -95,6 +96,9 @@ func benchIngest(b *testing.B, url string, opts Options, parallel bool) {
 		records += in.records
 	}
 	b.ReportMetric(float64(records)/b.Elapsed().Seconds(), "records/s")
+	if cpu := processCPU() - cpu0; cpu > 0 {
+		b.ReportMetric(float64(cpu.Nanoseconds())/float64(records), "cpu-ns/record")
+	}
 	if err := ing.Close(ctx); err != nil {
 		b.Fatal(err)
 	}
