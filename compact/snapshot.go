@@ -17,9 +17,10 @@ import (
 // the newest manifest lists and the raw objects it does not cover. Reading
 // exactly these objects returns each record of the partition once.
 //
-// If an object of a View is gone when it is read ([loglake.IsNotFound]), a
-// compaction committed and cleaned up meanwhile: take a new View and read
-// the partition again from the start, discarding what was read of it. This
+// If an object of a View is gone when it is read ([loglake.IsNotFound]) or
+// its size differs from the View's, a compaction committed and cleaned up
+// meanwhile (or a batch was redelivered): take a new View and read the
+// partition again from the start, discarding what was read of it. This
 // rule is what keeps long queries exact while compactions run (DESIGN.md,
 // "Compaction commit"). [ReadAll] follows it.
 type View struct {
@@ -152,7 +153,7 @@ func ReadAll(ctx context.Context, lake *loglake.Lake, p loglake.Partition) ([]Re
 		if err == nil {
 			return recs, v, nil
 		}
-		if !loglake.IsNotFound(err) {
+		if !loglake.IsNotFound(err) && !errors.Is(err, errStale) {
 			return nil, nil, err
 		}
 		lastErr = err
