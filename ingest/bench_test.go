@@ -127,6 +127,7 @@ func BenchmarkIngestScan(b *testing.B) {
 	l := ing.newLocal()
 	b.ReportAllocs()
 	b.SetBytes(int64(in.bytes))
+	cpu0 := processCPU()
 	for b.Loop() {
 		for _, c := range in.chunks {
 			l.reset()
@@ -134,6 +135,9 @@ func BenchmarkIngestScan(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(in.records)*float64(b.N)/b.Elapsed().Seconds(), "records/s")
+	if cpu := processCPU() - cpu0; cpu > 0 {
+		b.ReportMetric(float64(cpu.Nanoseconds())/float64(in.records*b.N), "cpu-ns/record")
+	}
 }
 
 // BenchmarkIngestPeakHeap streams generated envelopes (made on the fly, so

@@ -123,6 +123,7 @@ type Scanner struct {
 	Records   []Record
 
 	tenantDup bool
+	badUTF8   bool // a string held bytes that are not UTF-8
 	logDup    bool
 	logSeen   bool
 	keyBuf    []byte
@@ -162,7 +163,7 @@ func (s *Scanner) Scan(b []byte, pos int) {
 		s.Carried[k] = Value{}
 	}
 	s.Records = s.Records[:0]
-	s.tenantDup, s.logDup, s.logSeen = false, false, false
+	s.tenantDup, s.logDup, s.logSeen, s.badUTF8 = false, false, false, false
 
 	if pos >= len(b) {
 		s.fail("unexpected end of input")
@@ -587,7 +588,7 @@ const (
 )
 
 // special returns the offset of the first byte at or after i that is '"',
-// '\\' or a control character, or len(b).
+// '\\', a control character or not ASCII, or len(b).
 //
 // Fast path: eight bytes at a time. Each mask below flags exactly the first
 // matching byte of its kind (borrows only create false positives above a
@@ -597,13 +598,13 @@ func special(b []byte, i int) int {
 		x := binary.LittleEndian.Uint64(b[i:])
 		q := x ^ quot
 		e := x ^ bsl
-		m := ((q - lsb) &^ q) | ((e - lsb) &^ e) | ((x - ctl) &^ x)
+		m := ((q - lsb) &^ q) | ((e - lsb) &^ e) | ((x - ctl) &^ x) | x
 		if m &= msb; m != 0 {
 			return i + bits.TrailingZeros64(m)>>3
 		}
 	}
 	for ; i < len(b); i++ {
-		if c := b[i]; c == '"' || c == '\\' || c < 0x20 {
+		if c := b[i]; c == '"' || c == '\\' || c < 0x20 || c >= 0x80 {
 			return i
 		}
 	}
@@ -625,6 +626,18 @@ func (s *Scanner) str() (escaped, ok bool) {
 		case c == '"':
 			s.i = i + 1
 			return escaped, true
+		case c >= 0x80:
+			// UTF-8 is checked here, in the same pass: Japanese text is
+			// runs of three-byte sequences, validated in this inner loop.
+			for i < len(b) && b[i] >= 0x80 {
+				if n := runeLen(b, i); n > 0 {
+					i += n
+				} else {
+					s.badUTF8 = true
+					i++
+				}
+			}
+			continue
 		case c < 0x20:
 			s.i = i
 			return escaped, s.fail("control character in string")
@@ -650,6 +663,48 @@ func (s *Scanner) str() (escaped, ok bool) {
 			return escaped, s.fail("invalid escape in string")
 		}
 	}
+}
+
+// runeLen returns the length of the valid UTF-8 sequence at b[i] (whose
+// first byte is not ASCII), or 0 if it is not valid (as utf8.Valid decides:
+// no overlong forms, surrogates or code points past U+10FFFF).
+func runeLen(b []byte, i int) int {
+	c := b[i]
+	switch {
+	case c < 0xC2:
+		return 0
+	case c < 0xE0:
+		if i+1 < len(b) && b[i+1]&0xC0 == 0x80 {
+			return 2
+		}
+	case c < 0xF0:
+		if i+2 < len(b) {
+			lo, hi := byte(0x80), byte(0xBF)
+			switch c {
+			case 0xE0:
+				lo = 0xA0
+			case 0xED:
+				hi = 0x9F
+			}
+			if c1 := b[i+1]; c1 >= lo && c1 <= hi && b[i+2]&0xC0 == 0x80 {
+				return 3
+			}
+		}
+	case c < 0xF5:
+		if i+3 < len(b) {
+			lo, hi := byte(0x80), byte(0xBF)
+			switch c {
+			case 0xF0:
+				lo = 0x90
+			case 0xF4:
+				hi = 0x8F
+			}
+			if c1 := b[i+1]; c1 >= lo && c1 <= hi && b[i+2]&0xC0 == 0x80 && b[i+3]&0xC0 == 0x80 {
+				return 4
+			}
+		}
+	}
+	return 0
 }
 
 func hex4(b []byte) rune {
@@ -754,13 +809,14 @@ func (s *Scanner) sameString(a, b Value) bool {
 }
 
 // CheckUTF8 validates the encoding of the last scanned value. Fast path:
-// the whole value at once. Slow path, when that fails: each record alone
+// Scan found no bad string (bytes outside strings that are not ASCII are
+// malformed JSON). Slow path, when it did: each record alone
 // (a record with invalid UTF-8 gets Problem InvalidUTF8, its neighbours
 // are untouched), then the envelope around them; it returns false when the
 // envelope's own fields are invalid, which spoils every record.
 func (s *Scanner) CheckUTF8() bool {
-	if utf8.Valid(s.b[s.Start:s.End]) {
-		return true
+	if !s.badUTF8 {
+		return true // Fast path: Scan checked every string.
 	}
 	// Record bounds are value bounds, never inside a multi-byte sequence,
 	// so the pieces between them can be checked on their own.
