@@ -31,8 +31,8 @@ per line — from the files named (plain, .gz or .zst; "-" or none: stdin, whose
 compression is detected), splits envelopes into records, and writes them to
 raw/tenant_id=<T>/dt=<YYYY-MM-DD>/ in the lake. Bad lines and records go to
 errors/<reason>/ with the reason; they do not fail the run. Progress goes to
-stderr for inputs that take more than a few seconds; a summary ends the run
-(on stdout as JSON with --json). The exit code is 1 if any record did not land.
+stderr for inputs that take more than a few seconds; a summary on stdout ends
+the run (as JSON with --json). The exit code is 1 if any record did not land.
 
 --tz sets the time zone that gives records their day when the lake is
 created; for an existing lake it must match the lake's.`,
@@ -75,7 +75,7 @@ created; for an existing lake it must match the lake's.`,
 							err = jerr
 						}
 					} else {
-						sum.print(e.stderr)
+						sum.print(e.stdout)
 					}
 				}
 				return err
@@ -126,7 +126,7 @@ func runIngest(ctx context.Context, e *env, lake *loglake.Lake, opts ingest.Opti
 		return nil, err
 	}
 	start := time.Now()
-	p := &progress{w: e.stderr, start: start, next: start.Add(3 * time.Second), ing: ing}
+	p := &progress{w: e.stderr, start: start, next: start.Add(3 * time.Second), ing: ing, tty: isTerminal(e.stderr)}
 	var readErr error
 	for _, name := range files {
 		if readErr = ingestFile(ctx, e, ing, name, p); readErr != nil {
@@ -251,7 +251,17 @@ type progress struct {
 	start time.Time
 	next  time.Time
 	ing   *ingest.Ingestor
+	tty   bool // rewrite one line with \r; otherwise one line per report
 	shown bool
+}
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
 }
 
 func (p *progress) add() {
@@ -262,9 +272,14 @@ func (p *progress) add() {
 	p.next = now.Add(2 * time.Second)
 	st := p.ing.Stats()
 	el := now.Sub(p.start).Seconds()
-	fmt.Fprintf(p.w, "\ringest: %s read, %d records, %d dead-lettered, %.1f MiB/s, %.0f records/s   ",
+	line := fmt.Sprintf("ingest: %s read, %d records, %d dead-lettered, %.1f MiB/s, %.0f records/s",
 		humanBytes(st.BytesIn), st.Records, st.DeadLettered, float64(st.BytesIn)/(1<<20)/el, float64(st.Records)/el)
-	p.shown = true
+	if p.tty {
+		fmt.Fprintf(p.w, "\r%s   ", line)
+		p.shown = true
+	} else {
+		fmt.Fprintln(p.w, line)
+	}
 }
 
 func (p *progress) done() {
