@@ -20,6 +20,8 @@ type report struct {
 	rawBytes int64
 	records  int64
 	rows     []*row
+	// loadStart is the load average when the run began.
+	loadStart string
 }
 
 // check compares every count: each run of each side against the referee.
@@ -103,7 +105,7 @@ func (r *report) markdown() string {
 	b.WriteString("loglake's compaction also sorts each partition by time; DuckDB's `COPY` does not sort. ")
 	fmt.Fprintf(&b, "Each measurement runs in its own process; both engines use %d threads. The lakes live on %s.\n\n", r.cfg.threads, fsDescription(r.dir))
 	b.WriteString("## Machine\n\n")
-	for _, l := range machine() {
+	for _, l := range r.machine() {
 		fmt.Fprintf(&b, "- %s\n", l)
 	}
 	b.WriteString("\n## Reproduce\n\n```sh\n")
@@ -155,8 +157,21 @@ func mib(b int64) string { return fmt.Sprintf("%.0f MiB", float64(b)/(1<<20)) }
 
 func mb64(n int64) float64 { return float64(n) / 1e6 }
 
+// loadAvg returns the 1, 5 and 15 minute load averages, or "".
+func loadAvg() string {
+	data, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return ""
+	}
+	f := strings.Fields(string(data))
+	if len(f) < 3 {
+		return ""
+	}
+	return strings.Join(f[:3], ", ")
+}
+
 // machine describes the machine the numbers come from.
-func machine() []string {
+func (r *report) machine() []string {
 	var lines []string
 	cpu, cores := "unknown CPU", runtime.NumCPU()
 	if f, err := os.Open("/proc/cpuinfo"); err == nil {
@@ -179,6 +194,9 @@ func machine() []string {
 		lines = append(lines, fmt.Sprintf("OS: %s %s %s", utsString(u.Sysname[:]), utsString(u.Release[:]), utsString(u.Machine[:])))
 	}
 	lines = append(lines, "Go: "+runtime.Version())
+	if r.loadStart != "" {
+		lines = append(lines, fmt.Sprintf("Load average (1, 5, 15 min) at the start: %s; at the end: %s — with 2× the CPUs or more, other work shared the machine and the numbers are noisier", r.loadStart, loadAvg()))
+	}
 	if v := duckVersion(); v != "" {
 		lines = append(lines, "DuckDB: "+v+" (github.com/duckdb/duckdb-go/v2)")
 	}

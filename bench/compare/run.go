@@ -86,7 +86,7 @@ func run(ctx context.Context, cfg config) error {
 	envBytes := int64(len(envelopes))
 	envelopes = nil
 
-	rep := &report{cfg: cfg, dir: work, envBytes: envBytes, records: int64(n)}
+	rep := &report{cfg: cfg, dir: work, envBytes: envBytes, records: int64(n), loadStart: loadAvg()}
 	tk := func(engine, op, in, out string, q *querySpec) task {
 		return task{Engine: engine, Op: op, Input: in, Output: out, Threads: cfg.threads, Query: q}
 	}

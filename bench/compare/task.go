@@ -11,6 +11,7 @@ import (
 	"runtime"
 	"slices"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -78,7 +79,7 @@ type result struct {
 	Seconds float64 `json:"seconds"`
 	Count   int64   `json:"count"` // records ingested, rows compacted, rows matched
 	Err     string  `json:"err,omitempty"`
-	MaxRSS  int64   `json:"-"` // bytes, filled in by the parent from the child's rusage
+	MaxRSS  int64   `json:"max_rss"` // peak resident set of the child process, bytes
 }
 
 // runChild runs the task encoded in arg and prints its result as JSON.
@@ -107,8 +108,31 @@ func runChild(arg string) int {
 	if err != nil {
 		res.Err = err.Error()
 	}
+	res.MaxRSS = peakRSS()
 	out, _ := json.Marshal(res)
 	os.Stdout.Write(append(out, '\n'))
+	return 0
+}
+
+// peakRSS returns this process's peak resident set (VmHWM), in bytes, or 0
+// where /proc does not tell. VmHWM belongs to the address space exec
+// created, so unlike ru_maxrss it does not count the parent's memory.
+func peakRSS() int64 {
+	data, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for line := range strings.Lines(string(data)) {
+		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			f := strings.Fields(v) // "123456 kB"
+			if len(f) == 2 && f[1] == "kB" {
+				kb, err := strconv.ParseInt(f[0], 10, 64)
+				if err == nil {
+					return kb * 1024
+				}
+			}
+		}
+	}
 	return 0
 }
 
@@ -135,7 +159,11 @@ func spawn(ctx context.Context, t task) (result, error) {
 	if err := json.Unmarshal(bytes.TrimSpace(stdout.Bytes()), &res); err != nil {
 		return result{}, fmt.Errorf("%s %s: bad child output %q: %w\n%s", t.Engine, t.Op, stdout.Bytes(), err, stderr.Bytes())
 	}
-	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok && res.MaxRSS == 0 {
+		// Only when /proc was not there: Linux seeds a child's ru_maxrss
+		// with the parent's high-water mark (os/exec clones with
+		// CLONE_VM, and exec keeps the larger of the old and new mm's
+		// marks), so this over-reports by the parent's size.
 		res.MaxRSS = ru.Maxrss * 1024 // KiB on Linux
 	}
 	if res.Err != "" {
