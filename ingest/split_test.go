@@ -286,3 +286,28 @@ func TestOptionsValidate(t *testing.T) {
 		t.Errorf("nil lake: %v", err)
 	}
 }
+
+func TestCompressions(t *testing.T) {
+	for _, c := range []loglake.Compression{loglake.CompressionZstd, loglake.CompressionGzip, loglake.CompressionNone} {
+		t.Run(string(c), func(t *testing.T) {
+			lake, _ := newTestLake(t)
+			got := ingestAll(t, lake, Options{Compression: c}, `{"tenant_id":"acme","timestamp":"2026-11-20T10:00:00Z","n":1}`, `{"tenant_id":"../x"}`)
+			if len(got.Raw["tenant_id=acme/dt=2026-11-20"]) != 1 || len(got.Dead["invalid_tenant"]) != 1 {
+				t.Fatalf("got %+v", got)
+			}
+			for _, o := range readArea(t, lake.Bucket(), "") {
+				if !strings.HasSuffix(o.Key, c.Ext()) {
+					t.Errorf("key %s does not end in %s", o.Key, c.Ext())
+				}
+			}
+		})
+	}
+	// The lake's setting is the default.
+	lake, _ := newTestLake(t, loglake.WithRawCompression(loglake.CompressionGzip))
+	ingestAll(t, lake, Options{}, `{"tenant_id":"acme","timestamp":1}`)
+	for _, o := range readArea(t, lake.Bucket(), "raw/") {
+		if !strings.HasSuffix(o.Key, ".ndjson.gz") {
+			t.Errorf("key %s: want the lake's gzip", o.Key)
+		}
+	}
+}
