@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -195,7 +196,11 @@ func (r *report) machine() []string {
 	}
 	lines = append(lines, "Go: "+runtime.Version())
 	if r.loadStart != "" {
-		lines = append(lines, fmt.Sprintf("Load average (1, 5, 15 min) at the start: %s; at the end: %s — with 2× the CPUs or more, other work shared the machine and the numbers are noisier", r.loadStart, loadAvg()))
+		l := fmt.Sprintf("Load average (1, 5, 15 min): %s at the start, %s at the end", r.loadStart, loadAvg())
+		if load1, err := strconv.ParseFloat(strings.Split(r.loadStart, ",")[0], 64); err == nil && load1 > float64(runtime.NumCPU()) {
+			l += " — more than the CPUs: other work shared the machine, so the times are noisier than on an idle one"
+		}
+		lines = append(lines, l)
 	}
 	if v := duckVersion(); v != "" {
 		lines = append(lines, "DuckDB: "+v+" (github.com/duckdb/duckdb-go/v2)")
