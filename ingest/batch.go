@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/loglake/loglake"
 )
@@ -242,7 +243,9 @@ func chunkString(n int) string {
 // shared buffers and waiting as reserve does.
 func (in *Ingestor) reserveBytes(ctx context.Context, n int64) error {
 	in.mu.Lock()
-	defer in.mu.Unlock()
+	defer in.unlock()
+	var start time.Time
+	defer func() { in.endStall(start, "memory") }()
 	for {
 		in.memMu.Lock()
 		ch := in.memCh
@@ -256,8 +259,15 @@ func (in *Ingestor) reserveBytes(ctx context.Context, n int64) error {
 			in.detach(v)
 			continue
 		}
-		in.st.stalls.Add(1)
+		first := start.IsZero()
+		if first {
+			start = time.Now()
+			in.st.stalls.Add(1)
+		}
 		in.mu.Unlock()
+		if h := in.opts.Hooks.OnStall; h != nil && first {
+			h(StallInfo{Cause: "memory"})
+		}
 		var err error
 		select {
 		case <-ch:

@@ -63,6 +63,8 @@ type Ingestor struct {
 	maxTotal int // MaxActivePartitions
 	maxPerT  int
 
+	stallEnds []StallInfo // OnStall calls to make once in.mu is released
+
 	mem   atomic.Int64 // bytes buffered and in flight
 	memMu sync.Mutex
 	memCh chan struct{} // closed when mem drops
@@ -270,7 +272,7 @@ func (in *Ingestor) commit(ctx context.Context, l *local, failed []FailedInput) 
 	in.st.records.Add(int64(l.accepted))
 	in.st.deadLettered.Add(int64(l.deadCount))
 	in.mu.Lock()
-	defer in.mu.Unlock()
+	defer in.unlock()
 	var err error
 	for k := 0; k < len(l.deadRuns); k++ {
 		r := &l.deadRuns[k]
@@ -469,15 +471,16 @@ func (in *Ingestor) slot(ctx context.Context, r *run) (*buffer, error) {
 			continue
 		}
 		// Block.
-		if start.IsZero() {
+		first := start.IsZero()
+		if first {
 			start = time.Now()
 			in.st.stalls.Add(1)
-			if h := in.opts.Hooks.OnStall; h != nil {
-				h(StallInfo{Cause: "partitions"})
-			}
 		}
 		ch := in.slotCh
 		in.mu.Unlock()
+		if h := in.opts.Hooks.OnStall; h != nil && first {
+			h(StallInfo{Cause: "partitions"}) // outside the lock: hooks may call Stats
+		}
 		var err error
 		select {
 		case <-ch:
@@ -500,8 +503,19 @@ func (in *Ingestor) endStall(start time.Time, cause string) {
 	}
 	d := time.Since(start)
 	in.st.stallNanos.Add(int64(d))
-	if h := in.opts.Hooks.OnStall; h != nil {
-		h(StallInfo{Cause: cause, Wait: d})
+	if in.opts.Hooks.OnStall != nil {
+		// in.mu is held: the hook runs when the caller lets go of it.
+		in.stallEnds = append(in.stallEnds, StallInfo{Cause: cause, Wait: d})
+	}
+}
+
+// unlock releases in.mu and then runs the stall-end hooks queued under it.
+func (in *Ingestor) unlock() {
+	ends := in.stallEnds
+	in.stallEnds = nil
+	in.mu.Unlock()
+	for _, e := range ends {
+		in.opts.Hooks.OnStall(e)
 	}
 }
 
@@ -531,14 +545,15 @@ func (in *Ingestor) reserve(ctx context.Context, b *buffer, n int) error {
 		if in.mem.Load() == 0 {
 			return nil // b alone is over the budget: let it through
 		}
-		if start.IsZero() {
+		first := start.IsZero()
+		if first {
 			start = time.Now()
 			in.st.stalls.Add(1)
-			if h := in.opts.Hooks.OnStall; h != nil {
-				h(StallInfo{Cause: "memory"})
-			}
 		}
 		in.mu.Unlock()
+		if h := in.opts.Hooks.OnStall; h != nil && first {
+			h(StallInfo{Cause: "memory"})
+		}
 		var err error
 		select {
 		case <-ch:

@@ -175,8 +175,10 @@ func TestMemoryStall(t *testing.T) {
 	lake, fb := newTestLake(t)
 	fb.Add(&faultblob.Rule{Kinds: []faultblob.OpKind{faultblob.OpWrite}, Delay: 3 * time.Millisecond, DelayOnly: true})
 	var began, ended atomic.Int64
+	var in *Ingestor
 	in, err := New(lake, Options{BufferBytes: 4 << 10, MaxBufferedBytes: 16 << 10, MaxConcurrentUploads: 1,
 		Hooks: Hooks{OnStall: func(s StallInfo) {
+			_ = in.Stats() // hooks may call the Ingestor
 			if s.Wait == 0 {
 				began.Add(1)
 			} else {
