@@ -327,13 +327,24 @@ func (x *execution) readView(ctx context.Context, v *compact.View) (sink, error)
 			return false
 		}
 	}
+	// Parquet files are opened (their footers read) on the readers; each
+	// opened file comes back here and its row groups become tasks of their
+	// own, so that one large file keeps every reader busy. opened is
+	// buffered so that readers never wait on this goroutine.
+	type openResult struct {
+		pf  *pqFile
+		err error
+	}
+	opened := make(chan openResult, len(v.Parquet))
+	submitted := 0
 	for _, f := range v.Parquet {
 		if !submit(func() {
-			fs := x.p.newSink(x.e.opts.MaxResultRows)
-			done(fs, pt.scanParquet(pctx, f, fs))
+			pf, err := pt.openParquet(pctx, f)
+			opened <- openResult{pf, err}
 		}) {
 			break
 		}
+		submitted++
 	}
 	for _, o := range v.Raw {
 		if !submit(func() {
@@ -341,6 +352,25 @@ func (x *execution) readView(ctx context.Context, v *compact.View) (sink, error)
 			done(fs, pt.scanRaw(pctx, o, fs))
 		}) {
 			break
+		}
+	}
+	for range submitted {
+		res := <-opened
+		if res.err != nil {
+			done(nil, res.err)
+			continue
+		}
+		if res.pf == nil {
+			continue
+		}
+		for rgi := range res.pf.f.RowGroups() {
+			pf := res.pf
+			if !submit(func() {
+				fs := x.p.newSink(x.e.opts.MaxResultRows)
+				done(fs, pt.scanRowGroup(pctx, pf, rgi, fs))
+			}) {
+				break
+			}
 		}
 	}
 	wg.Wait()

@@ -120,7 +120,7 @@ func TestTenantIsolation(t *testing.T) {
 
 	// Queries that must be refused before any object is read.
 	refused := map[string]error{
-		"SELECT * FROM logs":                                                ErrUnscopedQuery,
+		"SELECT * FROM logs": ErrUnscopedQuery,
 		"SELECT * FROM logs WHERE tenant_id = 'acme' OR 1 = 1":              ErrUnscopedQuery,
 		"SELECT * FROM logs WHERE tenant_id = 'acme' OR tenant_id = 'evil'": ErrUnscopedQuery,
 		"SELECT * FROM logs WHERE NOT tenant_id <> 'acme'":                  ErrUnscopedQuery,

@@ -59,127 +59,132 @@ type pqLeaf struct {
 	scale int64
 }
 
-// scanParquet reads one Parquet file: it skips the file and then row
-// groups by timestamp statistics, evaluates the driving LIKE (if any) on
-// its column alone — once per dictionary entry for dictionary pages, with
-// one substring search per page otherwise — and decodes the other needed
-// columns only at the rows that survive.
-func (pt *partTask) scanParquet(ctx context.Context, ref compact.FileRef, s sink) error {
+// pqFile is an open Parquet file of a partition and what its scan needs.
+type pqFile struct {
+	ref      compact.FileRef
+	f        *parquet.File
+	leaves   map[string]pqLeaf
+	need     []string // columns to decode, sorted
+	drive    pqLeaf   // the driving LIKE's column, if hasDrive
+	hasDrive bool
+	ts       pqLeaf // the timestamp column, if hasTS
+	hasTS    bool
+}
+
+// openParquet opens a Parquet file (reading its footer) and resolves its
+// columns. It returns nil, nil when the file cannot hold a matching row.
+func (pt *partTask) openParquet(ctx context.Context, ref compact.FileRef) (*pqFile, error) {
 	x := pt.x
 	p := x.p
 	if pt.skipFile(ref) {
 		x.ctr.filesSkipped.Add(1)
-		return nil
+		return nil, nil
 	}
 	ra := &pqReaderAt{ctx: ctx, lake: x.e.lake, key: ref.Key, n: &x.ctr.bytesRead}
 	size := ref.Size
 	if size <= 0 {
 		a, err := x.e.lake.Attributes(ctx, ref.Key)
 		if err != nil {
-			return fmt.Errorf("query: open %s: %w", ref.Key, err)
+			return nil, fmt.Errorf("query: open %s: %w", ref.Key, err)
 		}
 		size = a.Size
 	}
 	f, err := parquet.OpenFile(ra, size, parquet.SkipBloomFilters(true), parquet.SkipPageIndex(true), parquet.ReadBufferSize(1<<20))
 	if err != nil {
-		return pqError(ctx, ref.Key, err)
+		return nil, pqError(ctx, ref.Key, err)
 	}
 	x.ctr.objectsOpened.Add(1)
-	leaves := map[string]pqLeaf{}
+	pf := &pqFile{ref: ref, f: f, leaves: map[string]pqLeaf{}}
 	for i, fld := range f.Schema().Fields() {
 		if !fld.Leaf() {
-			return loglake.MarkCorrupt("query: parquet "+ref.Key, fmt.Errorf("column %q is nested", fld.Name()))
+			return nil, loglake.MarkCorrupt("query: parquet "+ref.Key, fmt.Errorf("column %q is nested", fld.Name()))
 		}
 		t, scale, ok := compact.LeafType(fld)
 		if !ok {
-			return loglake.MarkCorrupt("query: parquet "+ref.Key, fmt.Errorf("column %q has an unsupported type %v", fld.Name(), fld.Type()))
+			return nil, loglake.MarkCorrupt("query: parquet "+ref.Key, fmt.Errorf("column %q has an unsupported type %v", fld.Name(), fld.Type()))
 		}
 		to := t
 		if vt, ok := pt.v.Schema.Lookup(fld.Name()); ok {
 			to = vt
 		}
-		leaves[fld.Name()] = pqLeaf{idx: i, typ: t, to: to, scale: scale}
+		pf.leaves[fld.Name()] = pqLeaf{idx: i, typ: t, to: to, scale: scale}
 	}
-	// The columns to decode, and the driving LIKE's column.
-	var need []string
-	for name := range leaves {
+	for name := range pf.leaves {
 		if p.needsColumn(name) {
-			need = append(need, name)
+			pf.need = append(pf.need, name)
 		}
 	}
-	sort.Strings(need)
-	drive, hasDrive := pqLeaf{}, false
+	sort.Strings(pf.need)
 	if p.drive != nil {
-		l, ok := leaves[p.drive.col]
+		l, ok := pf.leaves[p.drive.col]
 		if !ok {
 			x.ctr.filesSkipped.Add(1) // NULL everywhere: the conjunct is never TRUE
-			return nil
+			return nil, nil
 		}
 		// The dictionary fast path needs the column's values as they are
 		// compared: strings stored as strings.
 		if (l.typ == compact.TypeString || l.typ == compact.TypeJSON) && l.to == l.typ {
-			drive, hasDrive = l, true
+			pf.drive, pf.hasDrive = l, true
 		}
 	}
-	tsLeaf, hasTS := leaves[TimeColumn]
-	hasTS = hasTS && tsLeaf.typ == compact.TypeTimestamp && x.tsPrunable
-	meta := f.Metadata()
-	var blk block
-	vecs := map[string]*pqVec{}
-	for rgi, rg := range f.RowGroups() {
-		if err := ctx.Err(); err != nil {
+	pf.ts, pf.hasTS = pf.leaves[TimeColumn]
+	pf.hasTS = pf.hasTS && pf.ts.typ == compact.TypeTimestamp && x.tsPrunable
+	return pf, nil
+}
+
+// scanRowGroup reads row group rgi of an open file: it skips it by
+// timestamp statistics, evaluates the driving LIKE (if any) on its column
+// alone — once per dictionary entry for dictionary pages, with one
+// substring search per page otherwise — and decodes the other needed
+// columns only at the rows that survive.
+func (pt *partTask) scanRowGroup(ctx context.Context, pf *pqFile, rgi int, s sink) error {
+	x := pt.x
+	p := x.p
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	rg := pf.f.RowGroups()[rgi]
+	meta := pf.f.Metadata()
+	n := rg.NumRows()
+	x.ctr.rowGroups.Add(1)
+	x.ctr.rowsScanned.Add(n)
+	chunks := rg.ColumnChunks()
+	if pf.hasTS && pt.skipRowGroup(chunks[pf.ts.idx], pf.ts.scale) {
+		x.ctr.rowGroupsSkipped.Add(1)
+		return nil
+	}
+	var cand []int32
+	if pf.hasDrive {
+		if err := x.scanned(meta.RowGroups[rgi].Columns[pf.drive.idx].MetaData.TotalUncompressedSize); err != nil {
 			return err
 		}
-		n := rg.NumRows()
-		x.ctr.rowGroups.Add(1)
-		x.ctr.rowsScanned.Add(n)
-		chunks := rg.ColumnChunks()
-		if hasTS && pt.skipRowGroup(chunks[tsLeaf.idx], tsLeaf.scale) {
+		var err error
+		cand, err = p.drive.candidates(chunks[pf.drive.idx], cand)
+		if err != nil {
+			return pqError(ctx, pf.ref.Key, err)
+		}
+		if len(cand) == 0 {
 			x.ctr.rowGroupsSkipped.Add(1)
-			continue
-		}
-		var cand []int32
-		if hasDrive {
-			if err := x.scanned(meta.RowGroups[rgi].Columns[drive.idx].MetaData.TotalUncompressedSize); err != nil {
-				return err
-			}
-			cand, err = p.drive.candidates(chunks[drive.idx], cand)
-			if err != nil {
-				return pqError(ctx, ref.Key, err)
-			}
-			if len(cand) == 0 {
-				x.ctr.rowGroupsSkipped.Add(1)
-				continue
-			}
-		}
-		blk.reset()
-		blk.n = int(n)
-		if cand != nil {
-			blk.n = len(cand)
-		}
-		for _, name := range need {
-			l := leaves[name]
-			if err := x.scanned(meta.RowGroups[rgi].Columns[l.idx].MetaData.TotalUncompressedSize); err != nil {
-				return err
-			}
-			v := vecs[name]
-			if v == nil {
-				v = &pqVec{}
-				vecs[name] = v
-			}
-			if err := v.decode(chunks[l.idx], l, cand); err != nil {
-				return pqError(ctx, ref.Key, err)
-			}
-			blk.add(name, v)
-		}
-		if err := pt.filter(&blk, nil, s); err != nil {
-			return err
-		}
-		if s.full() {
 			return nil
 		}
 	}
-	return nil
+	var blk block
+	blk.n = int(n)
+	if cand != nil {
+		blk.n = len(cand)
+	}
+	for _, name := range pf.need {
+		l := pf.leaves[name]
+		if err := x.scanned(meta.RowGroups[rgi].Columns[l.idx].MetaData.TotalUncompressedSize); err != nil {
+			return err
+		}
+		v := &pqVec{}
+		if err := v.decode(chunks[l.idx], l, cand); err != nil {
+			return pqError(ctx, pf.ref.Key, err)
+		}
+		blk.add(name, v)
+	}
+	return pt.filter(&blk, nil, s)
 }
 
 // skipFile reports whether a Parquet file can hold no matching row: its

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"sync"
 
 	"github.com/loglake/loglake"
@@ -51,25 +52,17 @@ func (pt *partTask) scanRaw(ctx context.Context, o compact.ObjectRef, s sink) (e
 	x.ctr.objectsOpened.Add(1)
 	var read int64
 	defer func() { x.ctr.bytesRead.Add(read) }()
-	r, done, err := rawcodec.NewReader(&countingReader{r: br, n: &read}, codec)
-	if err != nil {
-		return fmt.Errorf("query: %s: %w", o.Key, err)
+	src := &countingReader{r: br, n: &read}
+	readErr := func(err error) error {
+		if errors.Is(err, loglake.ErrCorrupt) {
+			return fmt.Errorf("query: %s: %w", o.Key, err)
+		}
+		return fmt.Errorf("query: read %s: %w", o.Key, err)
 	}
-	defer done()
 
-	var buf []byte
-	if o.Size >= rawBlockSize/8 {
-		bp := rawBufs.Get().(*[]byte)
-		defer rawBufs.Put(bp)
-		buf = *bp
-	} else {
-		// A small object: a buffer of about its decompressed size.
-		buf = make([]byte, max(64<<10, 8*o.Size))
-	}
 	var (
-		lb   *compact.LineBatch
-		blk  block
-		pend int // bytes of an incomplete line at buf[:pend]
+		lb  *compact.LineBatch
+		blk block
 	)
 	flush := func() error {
 		if lb == nil || lb.Len() == 0 {
@@ -81,41 +74,16 @@ func (pt *partTask) scanRaw(ctx context.Context, o compact.ObjectRef, s sink) (e
 		blockFromRecord(&blk, rec, schema, pt.v.Schema)
 		return pt.filter(&blk, nil, s)
 	}
-	for {
+	// scan takes a block of whole lines (the last one may lack its '\n').
+	scan := func(block []byte) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		if pend == len(buf) { // a line longer than the buffer: grow it
-			nb := make([]byte, 2*len(buf))
-			copy(nb, buf[:pend])
-			buf = nb
-		}
-		n, rerr := io.ReadFull(r, buf[pend:])
-		end := pend + n
-		eof := rerr == io.EOF || rerr == io.ErrUnexpectedEOF
-		if rerr != nil && !eof {
-			if loglake.IsNotFound(rerr) || ctx.Err() != nil {
-				return fmt.Errorf("query: read %s: %w", o.Key, rerr)
-			}
-			if errors.Is(rerr, loglake.ErrCorrupt) {
-				return fmt.Errorf("query: %s: %w", o.Key, rerr)
-			}
-			return fmt.Errorf("query: read %s: %w", o.Key, rerr)
-		}
-		cut := end
-		if !eof {
-			cut = bytes.LastIndexByte(buf[:end], '\n') + 1
-			if cut == 0 { // no complete line yet
-				pend = end
-				continue
-			}
-		}
-		block := buf[:cut]
 		if err := x.scanned(int64(len(block))); err != nil {
 			return err
 		}
 		lines := int64(bytes.Count(block, nl))
-		if cut > 0 && block[cut-1] != '\n' {
+		if len(block) > 0 && block[len(block)-1] != '\n' {
 			lines++
 		}
 		x.ctr.rowsScanned.Add(lines)
@@ -123,7 +91,7 @@ func (pt *partTask) scanRaw(ctx context.Context, o compact.ObjectRef, s sink) (e
 		for {
 			a, b, ok := ls.Next()
 			if !ok {
-				break
+				return nil
 			}
 			line := block[a:b]
 			if len(line) == 0 {
@@ -142,12 +110,101 @@ func (pt *partTask) scanRaw(ctx context.Context, o compact.ObjectRef, s sink) (e
 				}
 			}
 		}
-		if eof {
+	}
+
+	if codec == loglake.CompressionZstd && o.Size > 0 && o.Size <= rawWholeMax {
+		// Fast path: read the whole object and decompress it in one call,
+		// which is faster than streaming; memory is bounded by rawWholeMax
+		// and the codec's ratio.
+		bufs := rawWholeBufs.Get().(*rawWhole)
+		defer rawWholeBufs.Put(bufs)
+		comp := slices.Grow(bufs.comp[:0], int(o.Size)+bytes.MinRead)[:int(o.Size)+bytes.MinRead]
+		n, err := io.ReadFull(src, comp)
+		if err != nil && err != io.ErrUnexpectedEOF {
+			return readErr(err)
+		}
+		bufs.comp = comp
+		plain, err := rawcodec.AppendDecoded(bufs.plain[:0], comp[:n], codec)
+		if err != nil {
+			return readErr(err)
+		}
+		bufs.plain = plain
+		for len(plain) > 0 {
+			cut := len(plain)
+			if cut > rawBlockSize {
+				cut = bytes.LastIndexByte(plain[:rawBlockSize], '\n') + 1
+				if cut == 0 {
+					cut = len(plain) // one huge line
+					if i := bytes.IndexByte(plain[rawBlockSize:], '\n'); i >= 0 {
+						cut = rawBlockSize + i + 1
+					}
+				}
+			}
+			if err := scan(plain[:cut]); err != nil {
+				return err
+			}
+			if s.full() {
+				return nil
+			}
+			plain = plain[cut:]
+		}
+		return flush()
+	}
+
+	// Streaming: decompress block by block.
+	r, done, err := rawcodec.NewReader(src, codec)
+	if err != nil {
+		return readErr(err)
+	}
+	defer done()
+	var buf []byte
+	if o.Size >= rawBlockSize/8 {
+		bp := rawBufs.Get().(*[]byte)
+		defer rawBufs.Put(bp)
+		buf = *bp
+	} else {
+		// A small object: a buffer of about its decompressed size.
+		buf = make([]byte, max(64<<10, 8*o.Size))
+	}
+	pend := 0 // bytes of an incomplete line at buf[:pend]
+	for {
+		if pend == len(buf) { // a line longer than the buffer: grow it
+			nb := make([]byte, 2*len(buf))
+			copy(nb, buf[:pend])
+			buf = nb
+		}
+		n, rerr := io.ReadFull(r, buf[pend:])
+		end := pend + n
+		eof := rerr == io.EOF || rerr == io.ErrUnexpectedEOF
+		if rerr != nil && !eof {
+			return readErr(rerr)
+		}
+		cut := end
+		if !eof {
+			cut = bytes.LastIndexByte(buf[:end], '\n') + 1
+			if cut == 0 { // no complete line yet
+				pend = end
+				continue
+			}
+		}
+		if err := scan(buf[:cut]); err != nil {
+			return err
+		}
+		if s.full() || eof {
 			break
 		}
 		pend = copy(buf, buf[cut:end])
 	}
 	return flush()
 }
+
+// rawWholeMax is the largest compressed raw object read whole (see
+// scanRaw). loglake's ingest writes objects of a few MiB.
+const rawWholeMax = 16 << 20
+
+// rawWhole holds the buffers of a whole-object read.
+type rawWhole struct{ comp, plain []byte }
+
+var rawWholeBufs = sync.Pool{New: func() any { return &rawWhole{} }}
 
 var nl = []byte{'\n'}
