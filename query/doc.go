@@ -2,9 +2,21 @@
 // Go builder — checks its tenant scope, plans it over the partitions it can
 // touch, scans raw NDJSON and Parquet, and returns Arrow record batches.
 //
-// This part of the package holds the front half: the [Query] type, [Parse],
-// the builder, and the analyses the planner needs ([Query.Scope],
-// [Query.TimeRange], [Query.DayRange]).
+//	eng, err := query.New(lake, nil)
+//	q, err := query.Parse(`SELECT timestamp, file_path FROM logs
+//		WHERE tenant_id = 'acme' AND dt BETWEEN '2026-11-14' AND '2026-11-20'
+//		AND file_path LIKE '%社外秘%' ORDER BY timestamp DESC LIMIT 100`)
+//	rows, err := eng.Query(ctx, q)
+//	defer rows.Close()
+//	for rows.Next() {
+//		batch := rows.RecordBatch() // an arrow.RecordBatch
+//		…
+//	}
+//	err = rows.Err()
+//	fmt.Println(rows.Stats()) // partitions, objects, bytes and rows scanned
+//
+// [WriteNDJSON], [WriteCSV] and [WriteTable] drain [Rows] into text; the
+// loglake CLI's query subcommand is a thin layer over them.
 //
 // # SQL
 //
@@ -104,4 +116,105 @@
 // is unscoped (the first) or scoped to acme alone (the second: the rest is
 // a comment). Scope works on the parsed query, never on text, so quoting,
 // escaping and comments cannot widen it.
+//
+// The engine reads only the partitions of the scoped tenants, and takes the
+// values of tenant_id and dt from the partition a record is stored in,
+// never from the record's own fields: a record that claims
+// "tenant_id":"other" or "dt":"1999-01-01" still reads as its partition's.
+//
+// # Planning
+//
+// [Engine.Query] turns the query's constraints into partitions without
+// listing the bucket (invariant 5 of the design): the tenants from
+// [Query.Scope], and the days from [Query.DayRange] intersected with the
+// days of [Query.TimeRange] (in the lake's time zone), go through the
+// lake's partition projection (projection.Default, dt over
+// NOW-[Options.RetentionDays]..NOW). Without a constraint on dt or
+// timestamp that is the whole retention window — 1,826 partitions a
+// tenant — so name the days you want. Only an engine with
+// [Options.AllowCrossTenant] lists anything: the tenant prefixes, for an
+// unscoped query.
+//
+// For each partition, compact.Snapshot gives the live Parquet files and the
+// raw objects no manifest covers yet; reading exactly those returns each
+// record once, whatever a compactor did or where it crashed (invariant 2).
+// Parquet files are then skipped by their time range, and row groups by
+// their timestamp statistics, against the query's time range; a file
+// without the column of the driving LIKE (below) is skipped too.
+//
+// ORDER BY timestamp [DESC] with a LIMIT reads the partitions from the
+// newest (oldest) day on, and stops starting partitions — and skips files
+// and row groups — once LIMIT rows are held that no row of a later
+// partition can displace. This relies on dt being the day of the
+// timestamp, as loglake writes it.
+//
+// # Execution
+//
+// A query runs [Options.Parallelism] readers. Partitions are started in
+// plan order, at most twice as many as readers at once; each partition's
+// objects — raw objects, and Parquet row groups once their file's footer
+// is read — are tasks for the readers. Memory is bounded by the readers'
+// buffers and by the rows the partitions in flight contribute (at most
+// LIMIT, or [Options.MaxResultRows]).
+//
+// A partition's rows are held until all its objects are read, and only
+// then merged into the result or streamed to the caller. If an object
+// vanished meanwhile (a compaction committed and deleted it:
+// loglake.IsNotFound), the partition's rows are dropped and the partition
+// is read again from a fresh Snapshot — the View retry rule of package
+// compact. Rows already sent cannot be recalled, so none is sent before
+// its partition is complete; that is what makes a long query exact while
+// compactions run, at the cost of a partition's latency.
+//
+// Raw NDJSON objects are decompressed in blocks; before any JSON is
+// parsed, the required literals of the query's top-level LIKE patterns are
+// searched in the block's bytes (like.JSONPrefilter: JSON escapes such as
+// \uXXXX and \/ are accounted for, so an escaped line is never missed).
+// Only candidate lines are decoded, with the same column logic as
+// compaction (compact.LineBatch), so a record reads the same before and
+// after it is compacted.
+//
+// In Parquet, only the columns the query names are read. The driving LIKE
+// — the top-level LIKE conjunct with the longest required literal — is
+// evaluated first on its column alone: once per dictionary entry for
+// dictionary-encoded pages, and for plain pages by one substring search
+// over the page's value buffer, matching only the values that hold the
+// literal. The other columns are decoded only at the rows that survive,
+// and row groups where none does are skipped. Everything else in WHERE is
+// evaluated row by row with the semantics above, shared with the
+// aggregation, ORDER BY and LIMIT code of the reference evaluator.
+//
+// # Results
+//
+// [Rows] streams arrow.RecordBatch values. Plain queries stream as
+// partitions complete (LIMIT stops the scan once met); ORDER BY and
+// aggregates are computed from per-partition partial results and sent at
+// the end. SELECT * returns tenant_id, dt and timestamp first, then the
+// other columns by name; each batch carries the columns its rows have.
+//
+// # Limits
+//
+// As an Athena workgroup, an [Engine] bounds what one query and one tenant
+// may cost:
+//
+//   - [Options.MaxBytesScanned]: uncompressed bytes examined; past it the
+//     query stops (within one block) with a [*LimitError] matching
+//     loglake.ErrScanLimitExceeded, carrying the stats so far.
+//   - [Options.MaxConcurrentPerTenant]: queries per tenant at once; others
+//     wait for a slot until their ctx ends, or fail with
+//     loglake.ErrTooManyQueries under [Options.NoQueue].
+//   - [Options.MaxResultRows]: result rows, rows held for ORDER BY, groups;
+//     past it, a [*LimitError] matching [ErrTooManyRows].
+//   - [Options.MaxPatternLen]: LIKE pattern length ([ErrPatternTooLong]).
+//   - ctx: its deadline or cancellation ends the query within one block.
+//
+// [Stats] tell what a query cost: partitions considered and read, objects
+// opened, bytes read from storage and bytes scanned, row groups skipped,
+// rows scanned, matched and returned, time queued and in all.
+//
+// # Concurrency
+//
+// An [Engine] is safe for concurrent use; each query's goroutines are
+// owned by its [Rows] and end with Close. [Engine.Close] cancels the
+// queries still running and waits for them.
 package query
