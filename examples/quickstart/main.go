@@ -21,6 +21,7 @@ import (
 	"github.com/loglake/loglake/compact"
 	"github.com/loglake/loglake/ingest"
 	"github.com/loglake/loglake/internal/gen"
+	"github.com/loglake/loglake/query"
 )
 
 func main() {
@@ -81,7 +82,10 @@ func run(ctx context.Context, dir string, records, tenants, days int) error {
 	if err := printPartitions(ctx, lake); err != nil {
 		return err
 	}
-	return compactAndShow(ctx, lake)
+	if err := compactAndShow(ctx, lake); err != nil {
+		return err
+	}
+	return searchWeek(ctx, lake, g.Tenants()[0])
 }
 
 // printPartitions lists raw/ and prints one line per partition.
@@ -164,5 +168,38 @@ func compactAndShow(ctx context.Context, lake *loglake.Lake) error {
 		}
 		fmt.Printf("\ncolumns of %s: %v\n", rep.Partitions[0].Partition, v.Schema)
 	}
+	return nil
+}
+
+// searchWeek runs the hard case of the workload — an infix LIKE on long
+// Windows paths — over one tenant's last week, and prints the newest
+// matches and what the query read.
+func searchWeek(ctx context.Context, lake *loglake.Lake, tenant string) error {
+	eng, err := query.New(lake, nil)
+	if err != nil {
+		return err
+	}
+	defer eng.Close()
+	today := lake.Today()
+	q, err := query.Parse(fmt.Sprintf(`SELECT timestamp, user, file_path FROM logs
+		WHERE tenant_id = '%s' AND dt BETWEEN '%s' AND '%s'
+		  AND file_path LIKE '%%社外秘%%'
+		ORDER BY timestamp DESC LIMIT 5`, tenant, today.AddDays(-6), today))
+	if err != nil {
+		return err
+	}
+	fmt.Printf("\nquery: %s\n\n", q)
+	rows, err := eng.Query(ctx, q)
+	if err != nil {
+		return err
+	}
+	if err := query.WriteTable(os.Stdout, rows); err != nil {
+		rows.Close()
+		return err
+	}
+	if err := rows.Close(); err != nil {
+		return err
+	}
+	fmt.Printf("\nstats: %v\n", rows.Stats())
 	return nil
 }
