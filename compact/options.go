@@ -97,6 +97,21 @@ type Options struct {
 	// Default: 7 days. Negative is invalid.
 	RedeliveryWindow time.Duration
 
+	// DisableLeases turns off partition leases in [Compactor.Run] and
+	// [Worker]: every partition is compacted by whoever gets to it, as
+	// before leases existed. Safe (the manifest commit makes concurrent
+	// compactions of a partition harmless) but wasteful when several
+	// compactors share a lake. Default: false (leases on).
+	DisableLeases bool
+
+	// LeaseTTL is how long a partition's lease lasts unless renewed; the
+	// holder renews it every LeaseTTL/3, and a compactor that dies holds
+	// its partitions for at most this long. Clocks of compactors must
+	// agree to well within LeaseTTL/3 (see [Compactor.TryLease]).
+	// Default: 2 minutes. Negative values and values under 1 s are
+	// invalid.
+	LeaseTTL time.Duration
+
 	// CommitterID names this compactor in manifests and in the names of
 	// the files it writes. Default: host name, process id and a random
 	// suffix.
@@ -139,6 +154,10 @@ type Hooks struct {
 	// clean-up runs and the error is returned. Tests use it to crash at
 	// every step.
 	AfterStep func(p loglake.Partition, step Step, key string) error
+	// OnLeased is called when [Compactor.Run] or a [Worker] finds a
+	// partition leased by another compactor (once per partition and
+	// run or message); the partition is tried again later.
+	OnLeased func(e *LeasedError)
 }
 
 func (o Options) withDefaults() Options {
@@ -174,6 +193,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.RedeliveryWindow == 0 {
 		o.RedeliveryWindow = 7 * 24 * time.Hour
+	}
+	if o.LeaseTTL == 0 {
+		o.LeaseTTL = 2 * time.Minute
 	}
 	if o.CommitterID == "" {
 		o.CommitterID = defaultCommitterID()
@@ -223,6 +245,9 @@ func (o Options) validate() error {
 	}
 	if o.RedeliveryWindow < 0 {
 		bad("RedeliveryWindow %v: want >= 0", o.RedeliveryWindow)
+	}
+	if o.LeaseTTL < 0 || o.LeaseTTL > 0 && o.LeaseTTL < time.Second {
+		bad("LeaseTTL %v: want 0 or >= 1s", o.LeaseTTL)
 	}
 	if o.CommitterID != "" && !validCommitterID(o.CommitterID) {
 		bad("CommitterID %q: want 1-64 bytes of [A-Za-z0-9._-]", o.CommitterID)

@@ -31,7 +31,13 @@ type Plan struct {
 type PartitionReport struct {
 	Result
 	Attempts int
-	Err      error // the last attempt's error; nil unless Outcome is OutcomeFailed
+	Err      error // the last attempt's error; nil unless Outcome is OutcomeFailed (or OutcomeLeased when the run was stopped)
+	// LeasedBy is the CommitterID of the compactor that held the
+	// partition's lease when this run first came to it, or "". Run tried
+	// the partition again after its other work (see [Compactor.Run]).
+	LeasedBy string
+
+	leased *LeasedError
 }
 
 // Report lists every partition a Run touched, by tenant and day.
@@ -76,31 +82,25 @@ func (r *Report) Err() error {
 // Finding the partitions that have raw data lists raw/ by tenant, with
 // delimiter "/" — the compactor's job, never a query's. With both Days and
 // Tenants given, nothing is listed.
+//
+// Several Runs (processes, machines) may work on one lake at once: unless
+// Options.DisableLeases, each partition is compacted under a lease (see
+// [Compactor.TryLease]), so they split the partitions among themselves. A
+// partition leased by another compactor is skipped (Hooks.OnLeased) and
+// tried again after the tenant's other partitions, as soon as its lease is
+// released or has expired — so when Run returns nil, every partition of
+// the plan has been compacted, by this Run or another, even if the other
+// died mid-partition. Its report then names the holder in LeasedBy and
+// usually says OutcomeUnchanged (the holder did the work).
 func (c *Compactor) Run(ctx context.Context, plan Plan) (Report, error) {
 	rep := Report{Started: time.Now()}
 	if c.closed.Load() {
 		return rep, loglake.ErrClosed
 	}
-	for _, d := range plan.Days {
-		if !d.IsValid() {
-			return rep, fmt.Errorf("%w: compact: plan day %v", loglake.ErrInvalidDay, d)
-		}
+	tenants, err := c.planTenants(ctx, plan)
+	if err != nil {
+		return rep, err
 	}
-	for _, t := range plan.Tenants {
-		if err := loglake.ValidateTenant(t); err != nil {
-			return rep, err
-		}
-	}
-	tenants := slices.Clone(plan.Tenants)
-	if len(tenants) == 0 {
-		var err error
-		tenants, err = c.listTenants(ctx, loglake.AreaRaw)
-		if err != nil {
-			return rep, err
-		}
-	}
-	slices.Sort(tenants)
-	tenants = slices.Compact(tenants)
 	today := loglake.DayOf(c.opts.Clock(), c.lake.Location())
 
 	sem := make(chan struct{}, c.opts.Concurrency)
@@ -128,6 +128,44 @@ func (c *Compactor) Run(ctx context.Context, plan Plan) (Report, error) {
 		return rep, err
 	}
 	return rep, rep.Err()
+}
+
+// planTenants checks plan and returns its tenants, sorted: plan.Tenants,
+// or the tenants with raw data.
+func (c *Compactor) planTenants(ctx context.Context, plan Plan) ([]string, error) {
+	for _, d := range plan.Days {
+		if !d.IsValid() {
+			return nil, fmt.Errorf("%w: compact: plan day %v", loglake.ErrInvalidDay, d)
+		}
+	}
+	for _, t := range plan.Tenants {
+		if err := loglake.ValidateTenant(t); err != nil {
+			return nil, err
+		}
+	}
+	tenants := slices.Clone(plan.Tenants)
+	if len(tenants) == 0 {
+		var err error
+		tenants, err = c.listTenants(ctx, loglake.AreaRaw)
+		if err != nil {
+			return nil, err
+		}
+	}
+	slices.Sort(tenants)
+	return slices.Compact(tenants), nil
+}
+
+// selectDays keeps the days of a tenant's raw data that the plan selects.
+func (plan Plan) selectDays(days []loglake.Day, today loglake.Day) []loglake.Day {
+	return slices.DeleteFunc(days, func(d loglake.Day) bool {
+		switch {
+		case len(plan.Days) > 0:
+			return !slices.Contains(plan.Days, d)
+		case plan.All:
+			return false
+		}
+		return !d.Before(today)
+	})
 }
 
 // runTenant compacts one tenant's partitions, taking a slot of sem per
@@ -163,49 +201,101 @@ func (c *Compactor) runTenant(ctx context.Context, tenant string, plan Plan, tod
 		if err != nil {
 			return []PartitionReport{{Result: Result{Partition: loglake.Partition{Tenant: tenant}, Outcome: OutcomeFailed}, Attempts: attempts, Err: err}}
 		}
-		days = slices.DeleteFunc(days, func(d loglake.Day) bool {
-			switch {
-			case len(plan.Days) > 0:
-				return !slices.Contains(plan.Days, d)
-			case plan.All:
-				return false
-			}
-			return !d.Before(today)
-		})
+		days = plan.selectDays(days, today)
 	}
 	slices.SortFunc(days, loglake.Day.Compare)
 	days = slices.Compact(days)
 
 	var out []PartitionReport
+	var held []int // indexes in out of partitions leased elsewhere
 	for _, d := range days {
-		p := loglake.Partition{Tenant: tenant, Day: d}
-		pr := PartitionReport{Result: Result{Partition: p}}
-		for {
-			if ctx.Err() != nil {
-				pr.Err = ctx.Err()
-				pr.Outcome = OutcomeFailed
-				break
-			}
-			pr.Attempts++
-			if !acquire() {
-				pr.Err, pr.Outcome = ctx.Err(), OutcomeFailed
-				break
-			}
-			res, err := c.CompactPartition(ctx, p)
-			release()
-			pr.Result, pr.Err = res, err
-			if err == nil {
-				break
-			}
-			if pr.Attempts >= c.opts.MaxAttempts || !c.backoff(ctx, pr.Attempts) {
-				pr.Outcome = OutcomeFailed
-				break
-			}
-			c.opts.Logger.Warn("compact: partition failed; retrying", "partition", p.String(), "attempt", pr.Attempts, "err", err)
+		pr, leased := c.runPartition(ctx, loglake.Partition{Tenant: tenant, Day: d}, acquire, release)
+		if leased {
+			held = append(held, len(out))
 		}
 		out = append(out, pr)
 	}
+	// Partitions another compactor held are tried again once the others
+	// are done: when the holder releases its lease (it finished: usually
+	// nothing is left to do) or the lease expires (it died: take over).
+	for _, i := range held {
+		by := out[i].LeasedBy
+		for leased := true; leased; {
+			var pr PartitionReport
+			pr, leased = c.runPartition(ctx, out[i].Partition, acquire, release)
+			if leased && sleepCtx(ctx, c.leasePoll(pr.leased)) {
+				continue
+			}
+			if leased { // ctx ended while waiting
+				pr.Err = ctx.Err()
+				leased = false
+			}
+			pr.LeasedBy = by
+			out[i] = pr
+		}
+	}
 	return out
+}
+
+// runPartition compacts p, retrying as Run does. With leases on it first
+// takes p's lease (holding a slot of sem, as the lease costs a few
+// requests); if another compactor holds it, it returns at once with
+// OutcomeLeased and leased true.
+func (c *Compactor) runPartition(ctx context.Context, p loglake.Partition, acquire func() bool, release func()) (PartitionReport, bool) {
+	pr := PartitionReport{Result: Result{Partition: p}}
+	if ctx.Err() != nil || !acquire() {
+		pr.Err, pr.Outcome = ctx.Err(), OutcomeFailed
+		return pr, false
+	}
+	if !c.opts.DisableLeases {
+		lease, err := c.TryLease(ctx, p)
+		var le *LeasedError
+		switch {
+		case errors.As(err, &le):
+			release()
+			if h := c.opts.Hooks.OnLeased; h != nil {
+				h(le)
+			}
+			pr.Outcome, pr.LeasedBy, pr.leased = OutcomeLeased, le.Owner, le
+			return pr, true
+		case err != nil && ctx.Err() == nil:
+			// A lease is an efficiency measure, never a reason not to
+			// compact: the commit protocol keeps concurrent work correct.
+			c.opts.Logger.Warn("compact: could not take a lease; compacting without", "partition", p.String(), "err", err)
+		}
+		defer c.releaseLease(ctx, lease)
+	}
+	release()
+	return c.attempts(ctx, pr, acquire, release), false
+}
+
+// attempts compacts pr.Partition up to Options.MaxAttempts times, with
+// backoff, taking a slot per attempt.
+func (c *Compactor) attempts(ctx context.Context, pr PartitionReport, acquire func() bool, release func()) PartitionReport {
+	p := pr.Partition
+	for {
+		if ctx.Err() != nil {
+			pr.Err, pr.Outcome = ctx.Err(), OutcomeFailed
+			break
+		}
+		pr.Attempts++
+		if !acquire() {
+			pr.Err, pr.Outcome = ctx.Err(), OutcomeFailed
+			break
+		}
+		res, err := c.CompactPartition(ctx, p)
+		release()
+		pr.Result, pr.Err = res, err
+		if err == nil {
+			break
+		}
+		if pr.Attempts >= c.opts.MaxAttempts || !c.backoff(ctx, pr.Attempts) {
+			pr.Outcome = OutcomeFailed
+			break
+		}
+		c.opts.Logger.Warn("compact: partition failed; retrying", "partition", p.String(), "attempt", pr.Attempts, "err", err)
+	}
+	return pr
 }
 
 // backoff sleeps before attempt+1 and reports whether ctx is still live.
