@@ -190,6 +190,7 @@ func BenchmarkQuery(b *testing.B) {
 				b.SetBytes(size)
 				b.ReportAllocs()
 				var n int64
+				c0 := cpuTime()
 				for b.Loop() {
 					rows, err := eng.Query(context.Background(), q)
 					if err != nil {
@@ -206,6 +207,9 @@ func BenchmarkQuery(b *testing.B) {
 					b.Fatalf("count %d, want %d", n, want)
 				}
 				b.ReportMetric(float64(recs)*float64(b.N)/b.Elapsed().Seconds(), "records/s")
+				if cpu := cpuTime() - c0; cpu > 0 {
+					b.ReportMetric(float64(size)*float64(b.N)/cpu.Seconds()/1e6, "MB/cpu-s")
+				}
 			})
 		}
 	}
