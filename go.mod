@@ -5,6 +5,12 @@ go 1.26.0
 require gocloud.dev v0.47.0
 
 require (
+	github.com/aws/aws-sdk-go-v2/service/sns v1.46.0 // indirect
+	github.com/aws/aws-sdk-go-v2/service/sqs v1.51.0 // indirect
+	golang.org/x/sync v0.22.0 // indirect
+)
+
+require (
 	github.com/andybalholm/brotli v1.2.3 // indirect
 	github.com/apache/arrow-go/v18 v18.8.0 // indirect
 	github.com/aws/aws-lambda-go v1.55.1
