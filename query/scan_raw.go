@@ -112,15 +112,18 @@ func (pt *partTask) scanRaw(ctx context.Context, o compact.ObjectRef, s sink) (e
 		}
 	}
 
-	if codec == loglake.CompressionZstd && o.Size > 0 && o.Size <= rawWholeMax {
+	// The object as it is now: it may have been rewritten since it was
+	// listed (a retried batch under the same name).
+	size := br.Size()
+	if codec == loglake.CompressionZstd && size > 0 && size <= rawWholeMax {
 		// Fast path: read the whole object and decompress it in one call,
 		// which is faster than streaming; memory is bounded by rawWholeMax
 		// and the codec's ratio.
 		bufs := rawWholeBufs.Get().(*rawWhole)
 		defer rawWholeBufs.Put(bufs)
-		comp := slices.Grow(bufs.comp[:0], int(o.Size)+bytes.MinRead)[:int(o.Size)+bytes.MinRead]
+		comp := slices.Grow(bufs.comp[:0], int(size))[:size]
 		n, err := io.ReadFull(src, comp)
-		if err != nil && err != io.ErrUnexpectedEOF {
+		if err != nil {
 			return readErr(err)
 		}
 		bufs.comp = comp
@@ -158,13 +161,13 @@ func (pt *partTask) scanRaw(ctx context.Context, o compact.ObjectRef, s sink) (e
 	}
 	defer done()
 	var buf []byte
-	if o.Size >= rawBlockSize/8 {
+	if size >= rawBlockSize/8 {
 		bp := rawBufs.Get().(*[]byte)
 		defer rawBufs.Put(bp)
 		buf = *bp
 	} else {
 		// A small object: a buffer of about its decompressed size.
-		buf = make([]byte, max(64<<10, 8*o.Size))
+		buf = make([]byte, max(64<<10, 8*size))
 	}
 	pend := 0 // bytes of an incomplete line at buf[:pend]
 	for {
