@@ -277,9 +277,12 @@ func TestOptionsValidate(t *testing.T) {
 		}
 	}
 	opts := Options{CarryFields: []string{"device_id"}}
-	if _, err := New(lake, opts); err != nil {
+	in, err := New(lake, opts)
+	if err != nil {
 		t.Fatal(err)
-	} else if opts.BufferBytes != 0 || opts.LogField != "" {
+	}
+	in.Close(t0)
+	if opts.BufferBytes != 0 || opts.LogField != "" {
 		t.Error("New changed the caller's options")
 	}
 	if _, err := New(nil, Options{}); !errors.Is(err, loglake.ErrInvalidOptions) {
