@@ -209,7 +209,7 @@ func (c *Compactor) runTenant(ctx context.Context, tenant string, plan Plan, tod
 	var out []PartitionReport
 	var held []int // indexes in out of partitions leased elsewhere
 	for _, d := range days {
-		pr, leased := c.runPartition(ctx, loglake.Partition{Tenant: tenant, Day: d}, acquire, release)
+		pr, leased := c.runPartition(ctx, loglake.Partition{Tenant: tenant, Day: d}, acquire, release, true)
 		if leased {
 			held = append(held, len(out))
 		}
@@ -222,7 +222,7 @@ func (c *Compactor) runTenant(ctx context.Context, tenant string, plan Plan, tod
 		by := out[i].LeasedBy
 		for leased := true; leased; {
 			var pr PartitionReport
-			pr, leased = c.runPartition(ctx, out[i].Partition, acquire, release)
+			pr, leased = c.runPartition(ctx, out[i].Partition, acquire, release, false)
 			if leased && sleepCtx(ctx, c.leasePoll(pr.leased)) {
 				continue
 			}
@@ -240,8 +240,8 @@ func (c *Compactor) runTenant(ctx context.Context, tenant string, plan Plan, tod
 // runPartition compacts p, retrying as Run does. With leases on it first
 // takes p's lease (holding a slot of sem, as the lease costs a few
 // requests); if another compactor holds it, it returns at once with
-// OutcomeLeased and leased true.
-func (c *Compactor) runPartition(ctx context.Context, p loglake.Partition, acquire func() bool, release func()) (PartitionReport, bool) {
+// OutcomeLeased and leased true, after calling Hooks.OnLeased if notify.
+func (c *Compactor) runPartition(ctx context.Context, p loglake.Partition, acquire func() bool, release func(), notify bool) (PartitionReport, bool) {
 	pr := PartitionReport{Result: Result{Partition: p}}
 	if ctx.Err() != nil || !acquire() {
 		pr.Err, pr.Outcome = ctx.Err(), OutcomeFailed
@@ -253,7 +253,7 @@ func (c *Compactor) runPartition(ctx context.Context, p loglake.Partition, acqui
 		switch {
 		case errors.As(err, &le):
 			release()
-			if h := c.opts.Hooks.OnLeased; h != nil {
+			if h := c.opts.Hooks.OnLeased; h != nil && notify {
 				h(le)
 			}
 			pr.Outcome, pr.LeasedBy, pr.leased = OutcomeLeased, le.Owner, le
