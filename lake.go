@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"iter"
+	mrand "math/rand/v2"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -583,14 +584,37 @@ func (l *Lake) CreateOnly(ctx context.Context, key string, data []byte) error {
 	if l.localDir != "" {
 		return l.createOnlyLocal(ctx, key, data)
 	}
-	err := l.bucket.WriteAll(ctx, key, data, &blob.WriterOptions{IfNotExist: true})
-	if err != nil {
-		if gcerrors.Code(err) == gcerrors.FailedPrecondition {
+	for attempt := 0; ; attempt++ {
+		err := l.bucket.WriteAll(ctx, key, data, &blob.WriterOptions{IfNotExist: true})
+		switch {
+		case err == nil:
+			return nil
+		case gcerrors.Code(err) == gcerrors.FailedPrecondition:
 			return fmt.Errorf("%w: %s", ErrConflict, key)
+		case isConditionalConflict(err) && attempt < 8:
+			// S3 answers 409 ConditionalRequestConflict to a conditional
+			// write that raced another one still in flight, and asks for a
+			// retry: the retry then wins or gets 412 (ErrConflict).
+			d := time.Duration(1<<attempt) * 5 * time.Millisecond
+			t := time.NewTimer(d/2 + time.Duration(mrand.Int64N(int64(d))))
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				return fmt.Errorf("loglake: create %s: %w", key, ctx.Err())
+			case <-t.C:
+			}
+		default:
+			return fmt.Errorf("loglake: create %s: %w", key, err)
 		}
-		return fmt.Errorf("loglake: create %s: %w", key, err)
 	}
-	return nil
+}
+
+// isConditionalConflict reports whether err is S3's 409
+// ConditionalRequestConflict (any API error with that code: the interface
+// is smithy-go's APIError, matched structurally to keep driver types out).
+func isConditionalConflict(err error) bool {
+	var api interface{ ErrorCode() string }
+	return errors.As(err, &api) && api.ErrorCode() == "ConditionalRequestConflict"
 }
 
 // localKeyOK reports whether fileblob stores key at dir/key unchanged (it

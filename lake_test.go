@@ -15,6 +15,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/loglake/loglake"
+	"github.com/loglake/loglake/internal/faultblob"
 	"gocloud.dev/blob/fileblob"
 	"gocloud.dev/blob/memblob"
 )
@@ -297,5 +298,43 @@ func TestCreateOnlyRace(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// apiError mimics an S3 API error (smithy-go's APIError shape).
+type apiError struct{ code string }
+
+func (e apiError) Error() string     { return "api error " + e.code }
+func (e apiError) ErrorCode() string { return e.code }
+
+// TestCreateOnlyRetriesConditionalConflict checks that S3's 409
+// ConditionalRequestConflict (a racing conditional write still in flight) is
+// retried instead of surfacing as a plain failure.
+func TestCreateOnlyRetriesConditionalConflict(t *testing.T) {
+	ctx := context.Background()
+	inner := memblob.OpenBucket(nil)
+	defer inner.Close()
+	fb := faultblob.New(inner)
+	lake, err := loglake.New(ctx, fb.Bucket())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lake.Close()
+	base := fb.Count(faultblob.OpWrite) // the settings object
+	fb.Add(&faultblob.Rule{Kinds: []faultblob.OpKind{faultblob.OpWrite}, KeyPrefix: "m/", Times: 2, Err: apiError{"ConditionalRequestConflict"}})
+	if err := lake.CreateOnly(ctx, "m/1", []byte("x")); err != nil {
+		t.Fatalf("CreateOnly after two 409s = %v, want nil", err)
+	}
+	fb.Reset()
+	if err := lake.CreateOnly(ctx, "m/1", []byte("y")); !errors.Is(err, loglake.ErrConflict) {
+		t.Fatalf("second CreateOnly = %v, want ErrConflict", err)
+	}
+	// Another API error is not retried.
+	fb.Add(&faultblob.Rule{Kinds: []faultblob.OpKind{faultblob.OpWrite}, KeyPrefix: "m/", Err: apiError{"AccessDenied"}})
+	if err := lake.CreateOnly(ctx, "m/2", []byte("x")); err == nil || errors.Is(err, loglake.ErrConflict) {
+		t.Fatalf("CreateOnly with AccessDenied = %v, want a plain error", err)
+	}
+	if n := fb.Count(faultblob.OpWrite) - base; n != 5 {
+		t.Errorf("%d write attempts, want 5 (3 + 1 + 1)", n)
 	}
 }
