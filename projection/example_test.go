@@ -82,7 +82,7 @@ func ExampleConfig_Enumerate_injected() {
 		fmt.Println(errors.Is(err, projection.ErrInvalidConstraint))
 	}
 	// Output:
-	// true column "tenant_id": projection: invalid partition value "../other": contains ".."
+	// true column "tenant_id": projection: invalid partition value "../other": contains "..": loglake: invalid tenant id
 	// true
 }
 

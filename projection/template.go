@@ -2,6 +2,7 @@ package projection
 
 import (
 	"fmt"
+	"github.com/loglake/loglake"
 	"strings"
 	"unicode/utf8"
 )
@@ -104,8 +105,14 @@ func TemplatePrefix(t string) string {
 // segment, climb out of its prefix, fake a Hive key=value segment or smuggle
 // an escape; TenantID further restricts v to loglake's tenant id charset.
 // The returned error wraps ErrInvalidValue.
+//
+// Under TenantID the error also wraps [loglake.ErrInvalidTenant], so callers
+// that check tenant ids with errors.Is see the root package's sentinel.
 func ValidateValue(v string, rule ValueRule) error {
 	if reason := badValue(v, rule); reason != "" {
+		if rule == TenantID {
+			return fmt.Errorf("%w %q: %s: %w", ErrInvalidValue, v, reason, loglake.ErrInvalidTenant)
+		}
 		return fmt.Errorf("%w %q: %s", ErrInvalidValue, v, reason)
 	}
 	return nil
@@ -134,15 +141,8 @@ func badValue(v string, rule ValueRule) string {
 		return "invalid UTF-8"
 	}
 	if rule == TenantID {
-		if len(v) > 64 {
-			return "longer than 64 characters"
-		}
-		for i := 0; i < len(v); i++ {
-			c := v[i]
-			alnum := (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
-			if !alnum && (i == 0 || (c != '.' && c != '_' && c != '-')) {
-				return "tenant ids are 1-64 characters of [A-Za-z0-9._-] starting with a letter or digit"
-			}
+		if err := loglake.ValidateTenant(v); err != nil {
+			return "not a loglake tenant id (1-64 characters of [A-Za-z0-9._-] starting with a letter or digit, no \"..\")"
 		}
 	}
 	return ""
