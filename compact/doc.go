@@ -124,6 +124,29 @@
 // backoff up to Options.MaxAttempts, and a waiting retry holds no slot, so a
 // failing tenant never stops or slows the others.
 //
+// # Many compactors
+//
+// Any number of compactors may run on one lake — several `loglake compact`
+// processes, one per Lambda invocation, machines in different places.
+// Unless [Options.DisableLeases], [Compactor.Run] takes each partition's
+// lease (a create-only object under the partition's _lease/ folder; see
+// [Lease]) before compacting it, so they split the partitions among
+// themselves; a partition leased elsewhere is skipped and tried again at
+// the end, once its holder released it or died and its lease expired.
+// Leases save work; they are never what keeps reads exact — the commit is.
+//
+// For a queue-driven fan-out, [Compactor.Dispatch] publishes one message
+// per (tenant, day) to a gocloud.dev/pubsub topic, and [Worker]s consume
+// them, acking each message only after its partition committed:
+//
+//	topic, _ := pubsub.OpenTopic(ctx, "awssns:///arn:aws:sns:us-east-1:123456789012:compact?region=us-east-1")
+//	sent, err := c.Dispatch(ctx, topic, compact.Plan{})
+//	// on each worker machine:
+//	sub, _ := pubsub.OpenSubscription(ctx, "awssqs://sqs.us-east-1.amazonaws.com/123456789012/compact?region=us-east-1")
+//	err = (&compact.Worker{Compactor: c, Concurrency: 2}).Run(ctx, sub)
+//
+// (blank-import gocloud.dev/pubsub/awssnssqs for those URLs.)
+//
 // # Errors
 //
 // Decode failures of manifests and Parquet files are marked

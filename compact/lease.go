@@ -14,51 +14,6 @@ import (
 	"github.com/loglake/loglake"
 )
 
-// Leases let many compactors — several `loglake compact` processes, one per
-// Lambda invocation, queue [Worker]s — share a lake without doing the same
-// partition twice at once. They are an efficiency measure only: invariant 2
-// (nothing counted twice) rests on the manifest commit, which makes a
-// repeated or concurrent compaction of a partition harmless. A compactor
-// that loses its lease mid-work (it stalled past the TTL, or clocks are
-// badly skewed) keeps going; at worst two compactors write the same files
-// and one of them gets [OutcomeConflict] and removes its own.
-//
-// # Protocol
-//
-// A partition's lease is a series of generations, each an object written
-// with [loglake.Lake.CreateOnly] (S3 If-None-Match: *, link(2) on file://):
-//
-//	compacted/tenant_id=<T>/dt=<D>/_lease/<gen>.json   {owner, token, expires, released}
-//
-// The newest generation is the lease. To take a partition, a compactor
-// lists _lease/, reads the newest generation n and, if it is absent,
-// released or expired, creates n+1: of any number of takers exactly one
-// wins. It then lists again and gives up if a newer generation exists
-// (possible only when it read a stale listing and created a generation the
-// owner had already passed and cleaned up). The owner renews by creating
-// n+2 every TTL/3 — a renewal that finds its generation taken means the
-// lease was lost — and releases by creating a generation marked released.
-// After each of these it deletes the generations below its own, so a
-// partition keeps one or two lease objects. Objects starting with "_" are
-// skipped by Hive, Athena, Spark and DuckDB.
-//
-// # Clocks
-//
-// expires is written in the owner's clock and compared with the taker's.
-// Leases assume the clocks of compactors agree to well within a third of
-// the TTL (NTP keeps them within milliseconds); the default TTL of 2
-// minutes, renewed every 40 s, tolerates tens of seconds of skew. Larger
-// skew only lets a second compactor start early: wasted work, never a
-// wrong read.
-//
-// # Clean-up
-//
-// Nothing but a crash leaves more than the newest one or two generations.
-// [Compactor.CollectGarbage] deletes lease objects older than its grace
-// period like any unreferenced object (a live lease is at most TTL/3 old,
-// far below the default grace of an hour), and [Compactor.Expire] deletes
-// them with their partition.
-
 // leaseDir is the folder of a partition's lease generations, under its
 // compacted/ prefix.
 const leaseDir = "_lease/"
@@ -125,10 +80,57 @@ func (e *LeasedError) Error() string {
 // Unwrap returns [loglake.ErrConflict].
 func (e *LeasedError) Unwrap() error { return loglake.ErrConflict }
 
-// Lease is a held claim on one partition (see the protocol above). It is
-// renewed in the background until [Lease.Release] or until the context
-// given to [Compactor.TryLease] ends — then it lapses after the TTL, as if
-// its holder had died. A Lease is safe for concurrent use.
+// A Lease lets many compactors — several `loglake compact` processes, one per
+// Lambda invocation, queue [Worker]s — share a lake without doing the same
+// partition twice at once. Leases are an efficiency measure only: invariant 2
+// (nothing counted twice) rests on the manifest commit, which makes a
+// repeated or concurrent compaction of a partition harmless. A compactor
+// that loses its lease mid-work (it stalled past the TTL, or clocks are
+// badly skewed) keeps going; at worst two compactors write the same files
+// and one of them gets [OutcomeConflict] and removes its own.
+//
+// # Protocol
+//
+// A partition's lease is a series of generations, each an object written
+// with [loglake.Lake.CreateOnly] (S3 If-None-Match: *, link(2) on file://):
+//
+//	compacted/tenant_id=<T>/dt=<D>/_lease/<gen>.json   {owner, token, expires, released}
+//
+// The newest generation is the lease. To take a partition, a compactor
+// lists _lease/, reads the newest generation n and, if it is absent,
+// released or expired, creates n+1: of any number of takers exactly one
+// wins. It then lists again and gives up if a newer generation exists
+// (possible only when it read a stale listing and created a generation the
+// owner had already passed and cleaned up). The owner renews by creating
+// n+2 every TTL/3 — a renewal that finds its generation taken means the
+// lease was lost — and releases by creating a generation marked released.
+// After each of these it deletes the generations below its own, so a
+// partition keeps one or two lease objects. Objects starting with "_" are
+// skipped by Hive, Athena, Spark and DuckDB.
+//
+// # Clocks
+//
+// expires is written in the owner's clock and compared with the taker's.
+// Leases assume the clocks of compactors agree to well within a third of
+// the TTL (NTP keeps them within milliseconds); the default TTL of 2
+// minutes, renewed every 40 s, tolerates tens of seconds of skew. Larger
+// skew only lets a second compactor start early: wasted work, never a
+// wrong read.
+//
+// # Clean-up
+//
+// Nothing but a crash leaves more than the newest one or two generations.
+// [Compactor.CollectGarbage] deletes lease objects older than its grace
+// period like any unreferenced object (a live lease is at most TTL/3 old,
+// far below the default grace of an hour), and [Compactor.Expire] deletes
+// them with their partition.
+//
+// # The type
+//
+// A Lease is a held claim on one partition. It is renewed in the
+// background until [Lease.Release] or until the context given to
+// [Compactor.TryLease] ends — then it lapses after the TTL, as if its
+// holder had died. A Lease is safe for concurrent use.
 type Lease struct {
 	c     *Compactor
 	p     loglake.Partition
@@ -152,7 +154,7 @@ func (l *Lease) Partition() loglake.Partition { return l.p }
 
 // Lost returns a channel closed when the lease was lost: another compactor
 // took it over after a renewal failed to land in time. Work under a lost
-// lease stays correct (see the package's lease notes); it may be wasted.
+// lease stays correct (see [Lease]); it may be wasted.
 func (l *Lease) Lost() <-chan struct{} { return l.lost }
 
 // Expires returns when the lease lapses unless renewed.
@@ -342,7 +344,7 @@ func (c *Compactor) deleteLeases(ctx context.Context, p loglake.Partition, gens 
 //
 // Two TryLease calls on one partition never both succeed while the first
 // is held (one Compactor, goroutines or processes alike), assuming the
-// clocks of the section "Clocks" above.
+// clocks of [Lease] (section "Clocks").
 func (c *Compactor) TryLease(ctx context.Context, p loglake.Partition) (*Lease, error) {
 	if c.closed.Load() {
 		return nil, loglake.ErrClosed
