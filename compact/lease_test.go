@@ -417,3 +417,31 @@ func waitFor(t testing.TB, what string, cond func() bool) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// BenchmarkLease measures a lease's overhead per partition: take it (list,
+// read, create, list) and release it (create, delete).
+func BenchmarkLease(b *testing.B) {
+	for _, backend := range []string{"mem", "file"} {
+		b.Run(backend, func(b *testing.B) {
+			ctx := context.Background()
+			lake := memLake(b)
+			if backend == "file" {
+				lake = fileLake(b)
+			}
+			c := newLeaser(b, lake, "bench", Options{})
+			b.ReportAllocs()
+			n := 0
+			for b.Loop() {
+				l, err := c.TryLease(ctx, leaseP)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if err := l.Release(ctx); err != nil {
+					b.Fatal(err)
+				}
+				n++
+			}
+			b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "leases/s")
+		})
+	}
+}
