@@ -162,9 +162,12 @@ func (o Options) withDefaults() Options {
 // query's work is owned by its [Rows]: close them. [Engine.Close] cancels
 // the queries still running and waits for them.
 type Engine struct {
-	lake *loglake.Lake
-	opts Options
-	proj *projection.Config
+	lake     *loglake.Lake    // nil for a foreign engine (see NewForeign)
+	src      *foreignSource   // nil for an engine over a lake
+	settings loglake.Settings // the record conventions: tenant and timestamp fields, time formats
+	loc      *time.Location   // the zone of dt
+	opts     Options
+	proj     *projection.Config
 
 	mu      sync.Mutex
 	closed  bool
@@ -188,11 +191,13 @@ func New(lake *loglake.Lake, opts *Options) (*Engine, error) {
 	}
 	o = o.withDefaults()
 	return &Engine{
-		lake:    lake,
-		opts:    o,
-		proj:    projection.Default("", o.RetentionDays, lake.Location()),
-		slots:   map[string]chan struct{}{},
-		running: map[*Rows]struct{}{},
+		lake:     lake,
+		settings: lake.Settings(),
+		loc:      lake.Location(),
+		opts:     o,
+		proj:     projection.Default("", o.RetentionDays, lake.Location()),
+		slots:    map[string]chan struct{}{},
+		running:  map[*Rows]struct{}{},
 	}, nil
 }
 

@@ -69,7 +69,7 @@ func (e *Engine) Query(ctx context.Context, q Query) (*Rows, error) {
 	e.running[r] = struct{}{}
 	e.wg.Add(1)
 	e.mu.Unlock()
-	x := &execution{e: e, p: p, ctr: ctr, out: r.ch, tsPrunable: e.lake.Settings().TimestampField == TimeColumn}
+	x := &execution{e: e, p: p, ctr: ctr, out: r.ch, tsPrunable: e.settings.TimestampField == TimeColumn}
 	go func() {
 		defer e.wg.Done()
 		err := x.run(qctx)
@@ -153,9 +153,9 @@ func (x *execution) run(ctx context.Context) error {
 		defer sched.Done()
 		var parts sync.WaitGroup
 		inflight := make(chan struct{}, 2*n)
-		loc := x.e.lake.Location()
+		loc := x.e.loc
 	loop:
-		for _, part := range p.parts {
+		for i, part := range p.parts {
 			if thr, ok := x.threshold(); ok && p.partitionDone(part, thr, loc) {
 				break
 			}
@@ -171,7 +171,7 @@ func (x *execution) run(ctx context.Context) error {
 			parts.Add(1)
 			go func() {
 				defer parts.Done()
-				s, err := x.readPartition(scanCtx, part)
+				s, err := x.readPartition(scanCtx, i)
 				select {
 				case results <- partResult{part: part, s: s, err: err}:
 				case <-scanCtx.Done():
@@ -261,12 +261,13 @@ func (x *execution) finish(ctx context.Context) error {
 
 // readPartition reads one partition completely, following the View retry
 // rule, and returns its sink (nil when it holds no data).
-func (x *execution) readPartition(ctx context.Context, part loglake.Partition) (sink, error) {
+func (x *execution) readPartition(ctx context.Context, i int) (sink, error) {
+	part := x.p.parts[i]
 	var lastErr error
 	for attempt := 0; attempt < maxPartitionAttempts; attempt++ {
-		v, err := compact.Snapshot(ctx, x.e.lake, part)
+		v, err := x.snapshot(ctx, i)
 		if err != nil {
-			return nil, fmt.Errorf("query: snapshot %s: %w", part, err)
+			return nil, err
 		}
 		if len(v.Parquet) == 0 && len(v.Raw) == 0 {
 			return nil, nil
@@ -286,6 +287,19 @@ func (x *execution) readPartition(ctx context.Context, part loglake.Partition) (
 		lastErr = err
 	}
 	return nil, fmt.Errorf("query: read %s: objects kept vanishing: %w", part, lastErr)
+}
+
+// snapshot returns the view of plan partition i: compact.Snapshot on a
+// lake, the listing of its location on a foreign layout.
+func (x *execution) snapshot(ctx context.Context, i int) (*compact.View, error) {
+	if x.e.src != nil {
+		return x.foreignView(ctx, i)
+	}
+	v, err := compact.Snapshot(ctx, x.e.lake, x.p.parts[i])
+	if err != nil {
+		return nil, fmt.Errorf("query: snapshot %s: %w", x.p.parts[i], err)
+	}
+	return v, nil
 }
 
 // readView reads a View's objects in parallel on the readers.
@@ -349,7 +363,11 @@ func (x *execution) readView(ctx context.Context, v *compact.View) (sink, error)
 	for _, o := range v.Raw {
 		if !submit(func() {
 			fs := x.p.newSink(x.e.opts.MaxResultRows)
-			done(fs, pt.scanRaw(pctx, o, fs))
+			if x.e.src != nil {
+				done(fs, pt.scanForeign(pctx, o, fs))
+			} else {
+				done(fs, pt.scanRaw(pctx, o, fs))
+			}
 		}) {
 			break
 		}

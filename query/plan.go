@@ -42,7 +42,15 @@ type plan struct {
 	// certain. 0 otherwise.
 	tsOrder int
 	parts   []loglake.Partition
-	empty   bool // the query can match nothing
+	// locs, for a foreign engine, are the key prefixes of parts (one per
+	// projected partition; several may share a tenant and day). nil
+	// otherwise.
+	locs []string
+	// partTR is the range of partition times the query can match: tr on
+	// a lake; on a foreign layout tr, tr widened by MaxDelay, or
+	// unbounded, as its time columns allow (see ForeignLayout.EventTime).
+	partTR TimeRange
+	empty  bool // the query can match nothing
 }
 
 // driveLike is a top-level conjunct col [NOT] LIKE 'p' that Parquet scans
@@ -110,10 +118,26 @@ func (e *Engine) newPlan(ctx context.Context, q Query) (*plan, error) {
 	}
 
 	p.tr = q.TimeRange()
-	if e.lake.Settings().TimestampField != TimeColumn {
+	if e.settings.TimestampField != TimeColumn {
 		// The lake's event time is another field: dt says nothing about
 		// the timestamp column, and files' time ranges are of that field.
 		p.tr, p.tsOrder = TimeRange{}, 0
+	}
+	p.partTR = p.tr
+	if s := e.src; s != nil && !s.lay.EventTime {
+		// Arrival-time partitions: a record's partition may lie up to
+		// MaxDelay from its timestamp, and partitions are not in
+		// timestamp order.
+		p.tsOrder = 0
+		p.partTR = TimeRange{}
+		if d := s.lay.MaxDelay; d > 0 {
+			if !p.tr.From.IsZero() {
+				p.partTR.From = p.tr.From.Add(-d)
+			}
+			if !p.tr.To.IsZero() {
+				p.partTR.To = p.tr.To.Add(d)
+			}
+		}
 	}
 	p.fromUS, p.toUS = minInt64, maxInt64
 	if !p.tr.From.IsZero() {
@@ -211,7 +235,10 @@ func chooseDrive(e Expr) *driveLike {
 // partition projection. Only a cross-tenant query lists anything (the
 // tenant prefixes).
 func (e *Engine) enumerate(ctx context.Context, p *plan) error {
-	loc := e.lake.Location()
+	if e.src != nil {
+		return e.enumerateForeign(p)
+	}
+	loc := e.loc
 	tenants := p.scope.Tenants
 	if p.scope.All {
 		var err error
@@ -220,17 +247,17 @@ func (e *Engine) enumerate(ctx context.Context, p *plan) error {
 		}
 	}
 	dr := p.q.DayRange()
-	if !p.tr.From.IsZero() {
-		if d := loglake.DayOf(p.tr.From, loc); !dr.First.IsValid() || d.After(dr.First) {
+	if !p.partTR.From.IsZero() {
+		if d := loglake.DayOf(p.partTR.From, loc); !dr.First.IsValid() || d.After(dr.First) {
 			dr.First = d
 		}
 	}
-	if !p.tr.To.IsZero() {
-		if d := loglake.DayOf(p.tr.To, loc); !dr.Last.IsValid() || d.Before(dr.Last) {
+	if !p.partTR.To.IsZero() {
+		if d := loglake.DayOf(p.partTR.To, loc); !dr.Last.IsValid() || d.Before(dr.Last) {
 			dr.Last = d
 		}
 	}
-	if len(tenants) == 0 || dr.Empty() || (!p.tr.From.IsZero() && !p.tr.To.IsZero() && p.tr.From.After(p.tr.To)) {
+	if len(tenants) == 0 || dr.Empty() || (!p.partTR.From.IsZero() && !p.partTR.To.IsZero() && p.partTR.From.After(p.partTR.To)) {
 		p.empty = true
 		return nil
 	}

@@ -44,6 +44,11 @@ type Stats struct {
 	RowsScanned  int64
 	RowsMatched  int64
 	RowsReturned int64
+	// ValuesDropped counts JSON values of a foreign layout's objects (see
+	// [NewForeign]) that were skipped: malformed, not an object, invalid
+	// UTF-8, or an envelope element that is not an object. Always 0 on a
+	// lake, whose ingest dead-letters such input.
+	ValuesDropped int64
 	// QueueTime is how long the query waited for a slot of its tenants'
 	// concurrency limit.
 	QueueTime time.Duration
@@ -80,6 +85,7 @@ type counters struct {
 	bytesRead, bytesScanned                                atomic.Int64
 	rowGroups, rowGroupsSkipped                            atomic.Int64
 	rowsScanned, rowsMatched, rowsReturned                 atomic.Int64
+	valuesDropped                                          atomic.Int64
 	queue                                                  atomic.Int64 // ns
 	start                                                  time.Time
 	end                                                    atomic.Int64 // ns since start; 0 while running
@@ -99,6 +105,7 @@ func (c *counters) snapshot() Stats {
 		RowsScanned:          c.rowsScanned.Load(),
 		RowsMatched:          c.rowsMatched.Load(),
 		RowsReturned:         c.rowsReturned.Load(),
+		ValuesDropped:        c.valuesDropped.Load(),
 		QueueTime:            time.Duration(c.queue.Load()),
 	}
 	if e := c.end.Load(); e > 0 {
