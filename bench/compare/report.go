@@ -102,7 +102,7 @@ func (r *report) markdown() string {
 	b.WriteString("\n## Setup\n\n")
 	b.WriteString("Both engines read the very same files. DuckDB ingests the same envelope file; its compaction and raw searches read loglake's raw objects (`read_json(…, hive_partitioning = true)`), its Parquet searches read loglake's compacted files (`read_parquet(…, hive_partitioning = true)`), with globs naming the partitions' directories as a DuckDB user would write them. ")
 	b.WriteString("DuckDB is given the records' schema (`read_json(…, columns = {…})`) instead of sampling it, which spares it work loglake does. ")
-	b.WriteString("DuckDB's JSON writer has no `PARTITION_BY`, so its ingest writes the `to_json` of each record through the CSV writer's `PARTITION_BY` (one unquoted column: NDJSON). ")
+	b.WriteString("DuckDB's JSON writer has no `PARTITION_BY`, so its ingest writes the `to_json` of each record through the CSV writer's `PARTITION_BY` (one unquoted column: NDJSON; fields a record lacks come out as `null`, where loglake writes the record as it came). ")
 	b.WriteString("loglake's compaction also sorts each partition by time; DuckDB's `COPY` does not sort. ")
 	fmt.Fprintf(&b, "Each measurement runs in its own process; both engines use %d threads. The lakes live on %s.\n\n", r.cfg.threads, fsDescription(r.dir))
 	b.WriteString("## Machine\n\n")
