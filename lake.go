@@ -553,6 +553,13 @@ func (l *Lake) List(ctx context.Context, prefix, delimiter string) iter.Seq2[*bl
 			yield(nil, err)
 			return
 		}
+		// A local file system lists by reading directories and then
+		// stat-ing each entry; fileblob fails the whole page when an entry
+		// vanishes in between (a writer's temp file renamed into place, an
+		// object a compaction deleted). Such a listing is restarted after
+		// the last key yielded — keys come in order — a few times.
+		last, restarts := "", 0
+	restart:
 		it := l.bucket.List(&blob.ListOptions{Prefix: prefix, Delimiter: delimiter})
 		for {
 			obj, err := it.Next(ctx)
@@ -560,15 +567,27 @@ func (l *Lake) List(ctx context.Context, prefix, delimiter string) iter.Seq2[*bl
 				return
 			}
 			if err != nil {
+				if l.localDir != "" && IsNotFound(err) && restarts < maxListRestarts && ctx.Err() == nil {
+					restarts++
+					goto restart
+				}
 				yield(nil, fmt.Errorf("loglake: list %s: %w", prefix, err))
 				return
 			}
+			if restarts > 0 && obj.Key <= last {
+				continue // yielded before the restart
+			}
+			last = obj.Key
 			if !yield(obj, nil) {
 				return
 			}
 		}
 	}
 }
+
+// maxListRestarts bounds the restarts of a local listing that raced a
+// rename or delete (see Lake.List).
+const maxListRestarts = 16
 
 // CreateOnly writes data to key only if no object is there; otherwise it
 // returns an error wrapping [ErrConflict]. Of any number of concurrent
@@ -631,6 +650,11 @@ func localKeyOK(key string) bool {
 	return !strings.HasSuffix(key, ".attrs")
 }
 
+// localTmpDir is the directory, under a file-backed lake's root, of the
+// temp files of create-only writes. Engines that read the lake skip it:
+// Hive, Athena and Trino ignore names that start with '.' or '_'.
+const localTmpDir = ".loglake-tmp"
+
 func (l *Lake) createOnlyLocal(ctx context.Context, key string, data []byte) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -642,9 +666,16 @@ func (l *Lake) createOnlyLocal(ctx context.Context, key string, data []byte) err
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return fmt.Errorf("loglake: create %s: %w", key, err)
 	}
-	var rnd [8]byte
+	// The temp file lives in a hidden directory of the lake (the same file
+	// system, so link(2) works), not beside the target where listings of
+	// the target's directory would see it come and go.
+	tmpDir := filepath.Join(l.localDir, localTmpDir)
+	if err := os.MkdirAll(tmpDir, 0o755); err != nil {
+		return fmt.Errorf("loglake: create %s: %w", key, err)
+	}
+	var rnd [12]byte
 	_, _ = rand.Read(rnd[:])
-	tmp := path + "." + hex.EncodeToString(rnd[:]) + ".tmp"
+	tmp := filepath.Join(tmpDir, hex.EncodeToString(rnd[:])+".tmp")
 	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
 	if err != nil {
 		return fmt.Errorf("loglake: create %s: %w", key, err)

@@ -338,3 +338,61 @@ func TestCreateOnlyRetriesConditionalConflict(t *testing.T) {
 		t.Errorf("%d write attempts, want 5 (3 + 1 + 1)", n)
 	}
 }
+
+// TestListSurvivesConcurrentChurn lists a file:// partition while other
+// goroutines write (through temp files renamed into place) and delete objects
+// in it: every listing succeeds and holds every object that stayed put.
+func TestListSurvivesConcurrentChurn(t *testing.T) {
+	ctx := context.Background()
+	lake, err := loglake.Open(ctx, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lake.Close()
+	const prefix = "raw/tenant_id=a/dt=2026-01-01/"
+	const stable = 200
+	for i := 0; i < stable; i++ {
+		if err := lake.WriteAll(ctx, fmt.Sprintf("%sstable-%04d.ndjson", prefix, i), []byte("{}\n"), nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for w := 0; w < 2; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; ; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				key := fmt.Sprintf("%schurn-%d-%04d.ndjson", prefix, w, i%50)
+				_ = lake.WriteAll(ctx, key, []byte("{}\n"), nil)
+				_ = lake.Delete(ctx, key)
+				_ = lake.CreateOnly(ctx, fmt.Sprintf("compacted/tenant_id=a/dt=2026-01-01/_manifest/%d-%d.json", w, i), []byte("{}"))
+			}
+		}()
+	}
+	for round := 0; round < 100; round++ {
+		n := 0
+		for obj, err := range lake.List(ctx, prefix, "") {
+			if err != nil {
+				close(stop)
+				wg.Wait()
+				t.Fatalf("round %d: %v", round, err)
+			}
+			if strings.Contains(obj.Key, "stable-") {
+				n++
+			}
+		}
+		if n != stable {
+			close(stop)
+			wg.Wait()
+			t.Fatalf("round %d: listed %d stable objects, want %d", round, n, stable)
+		}
+	}
+	close(stop)
+	wg.Wait()
+}
