@@ -110,23 +110,33 @@ type execution struct {
 
 // partResult is a partition's complete result.
 type partResult struct {
-	part loglake.Partition
-	s    sink // nil for an empty partition
-	err  error
+	part    loglake.Partition
+	s       sink // nil for an empty partition
+	err     error
+	release func() // gives back the read slot; called once the result is merged
 }
 
 // run reads the plan's partitions and sends the result batches to out.
 //
 // Structure: Parallelism reader goroutines take object tasks from one
-// channel. A scheduler starts partitions in plan order, at most
-// 2×Parallelism at a time; each takes its Snapshot, hands its objects to
-// the readers and waits for them. A partition's rows are held (in its
-// sink) until all its objects are read, and only then merged into the
-// result or streamed: if an object vanished mid-way (a compaction
-// committed and deleted it), the partition's rows are dropped and the
-// partition read again from a fresh Snapshot, so no row is ever sent
-// twice or lost. This bounds memory by the rows a partition contributes
-// (LIMIT, MaxResultRows), not by its size.
+// channel. A scheduler walks the partitions in plan order. Each partition
+// first takes its Snapshot — a probe: two LISTs on S3, and for most
+// partitions of a long window the answer "empty" — with at most
+// ProbeParallelism probes at once, ahead of the reading. Partitions that
+// hold data then take a read slot, in plan order (each waits for its
+// predecessor's turn), at most 2×Parallelism at a time, hand their
+// objects to the readers and wait for them. A read slot is given back
+// only once the main loop has merged the partition's result, so that the
+// ORDER BY timestamp LIMIT threshold the scheduler checks before the next
+// read is up to date.
+//
+// A partition's rows are held (in its sink) until all its objects are
+// read, and only then merged into the result or streamed: if an object
+// vanished mid-way (a compaction committed and deleted it), the
+// partition's rows are dropped and the partition read again from a fresh
+// Snapshot, so no row is ever sent twice or lost. This bounds memory by
+// the rows a partition contributes (LIMIT, MaxResultRows), not by its
+// size.
 func (x *execution) run(ctx context.Context) error {
 	p := x.p
 	if p.empty || len(p.parts) == 0 {
@@ -152,31 +162,68 @@ func (x *execution) run(ctx context.Context) error {
 	go func() { // the scheduler
 		defer sched.Done()
 		var parts sync.WaitGroup
+		probes := make(chan struct{}, x.e.opts.ProbeParallelism)
 		inflight := make(chan struct{}, 2*n)
 		loc := x.e.loc
+		turn := make(chan struct{}) // closed when the previous partition has its read slot (or needs none)
+		close(turn)
 	loop:
 		for i, part := range p.parts {
 			if thr, ok := x.threshold(); ok && p.partitionDone(part, thr, loc) {
 				break
 			}
 			select {
-			case inflight <- struct{}{}:
+			case probes <- struct{}{}:
 			case <-scanCtx.Done():
 				break loop
 			}
-			if thr, ok := x.threshold(); ok && p.partitionDone(part, thr, loc) {
-				<-inflight
-				break
-			}
+			myTurn, next := turn, make(chan struct{})
+			turn = next
 			parts.Add(1)
 			go func() {
 				defer parts.Done()
-				s, err := x.readPartition(scanCtx, i)
+				v, err := x.snapshot(scanCtx, i)
+				// Wait for the previous partition's turn, so that reads
+				// start in plan order whatever order the probes end in.
 				select {
-				case results <- partResult{part: part, s: s, err: err}:
+				case <-myTurn:
 				case <-scanCtx.Done():
+					close(next)
+					<-probes
+					return
 				}
-				<-inflight
+				empty := err == nil && len(v.Parquet) == 0 && len(v.Raw) == 0
+				if empty {
+					x.ctr.partitionsEmpty.Add(1)
+				}
+				if empty || err == nil && x.done(part) {
+					close(next)
+					<-probes
+					return
+				}
+				select {
+				case inflight <- struct{}{}:
+				case <-scanCtx.Done():
+					close(next)
+					<-probes
+					return
+				}
+				close(next)
+				<-probes
+				release := func() { <-inflight }
+				var s sink
+				if err == nil {
+					if x.done(part) { // the threshold moved while we waited for the slot
+						release()
+						return
+					}
+					s, err = x.readPartition(scanCtx, i, v)
+				}
+				select {
+				case results <- partResult{part: part, s: s, err: err, release: release}:
+				case <-scanCtx.Done():
+					release()
+				}
 			}()
 		}
 		parts.Wait()
@@ -185,7 +232,8 @@ func (x *execution) run(ctx context.Context) error {
 	}()
 	defer func() {
 		stopScan()
-		for range results { // let the scheduler finish
+		for res := range results { // let the scheduler finish
+			res.release()
 		}
 		sched.Wait()
 		workers.Wait()
@@ -194,36 +242,12 @@ func (x *execution) run(ctx context.Context) error {
 	x.global = p.newSink(x.e.opts.MaxResultRows)
 	streamed := int64(0)
 	for res := range results {
-		if res.err != nil {
-			return res.err
+		err := x.merge(ctx, res, &streamed)
+		res.release()
+		if err == errLimitMet {
+			stopScan()
+			return nil
 		}
-		if res.s == nil {
-			continue
-		}
-		if p.mode == modeStream {
-			recs := res.s.(*rowSink).recs
-			if lim := p.limit; lim > 0 && streamed+int64(len(recs)) > lim {
-				recs = recs[:lim-streamed]
-			}
-			if max := x.e.opts.MaxResultRows; max >= 0 && streamed+int64(len(recs)) > max && (p.limit == 0 || p.limit > max) {
-				return &LimitError{Limit: max, What: "result rows", Err: ErrTooManyRows}
-			}
-			if err := x.emitRecords(ctx, recs); err != nil {
-				return err
-			}
-			streamed += int64(len(recs))
-			if p.limit > 0 && streamed >= p.limit {
-				stopScan()
-				return nil
-			}
-			continue
-		}
-		x.mu.Lock()
-		err := x.global.merge(res.s)
-		if rs, ok := x.global.(*rowSink); ok && err == nil {
-			x.thr, x.hasThr = rs.threshold()
-		}
-		x.mu.Unlock()
 		if err != nil {
 			return err
 		}
@@ -232,6 +256,53 @@ func (x *execution) run(ctx context.Context) error {
 		return err
 	}
 	return x.finish(ctx)
+}
+
+// errLimitMet tells run that a streamed query has its LIMIT rows.
+var errLimitMet = errors.New("query: limit met")
+
+// merge takes one partition's result into the query's: streams its rows
+// (plain queries; errLimitMet once LIMIT rows are sent) or merges them
+// into the global sink and updates the ORDER BY threshold.
+func (x *execution) merge(ctx context.Context, res partResult, streamed *int64) error {
+	p := x.p
+	if res.err != nil {
+		return res.err
+	}
+	if res.s == nil {
+		return nil
+	}
+	if p.mode == modeStream {
+		recs := res.s.(*rowSink).recs
+		if lim := p.limit; lim > 0 && *streamed+int64(len(recs)) > lim {
+			recs = recs[:lim-*streamed]
+		}
+		if max := x.e.opts.MaxResultRows; max >= 0 && *streamed+int64(len(recs)) > max && (p.limit == 0 || p.limit > max) {
+			return &LimitError{Limit: max, What: "result rows", Err: ErrTooManyRows}
+		}
+		if err := x.emitRecords(ctx, recs); err != nil {
+			return err
+		}
+		*streamed += int64(len(recs))
+		if p.limit > 0 && *streamed >= p.limit {
+			return errLimitMet
+		}
+		return nil
+	}
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	err := x.global.merge(res.s)
+	if rs, ok := x.global.(*rowSink); ok && err == nil {
+		x.thr, x.hasThr = rs.threshold()
+	}
+	return err
+}
+
+// done reports whether no row of part can enter the result any more (see
+// plan.partitionDone).
+func (x *execution) done(part loglake.Partition) bool {
+	thr, ok := x.threshold()
+	return ok && x.p.partitionDone(part, thr, x.e.loc)
 }
 
 func (x *execution) threshold() (time.Time, bool) {
@@ -259,15 +330,18 @@ func (x *execution) finish(ctx context.Context) error {
 	return nil
 }
 
-// readPartition reads one partition completely, following the View retry
-// rule, and returns its sink (nil when it holds no data).
-func (x *execution) readPartition(ctx context.Context, i int) (sink, error) {
+// readPartition reads plan partition i completely from its view v,
+// following the View retry rule, and returns its sink (nil when it holds
+// no data).
+func (x *execution) readPartition(ctx context.Context, i int, v *compact.View) (sink, error) {
 	part := x.p.parts[i]
 	var lastErr error
 	for attempt := 0; attempt < maxPartitionAttempts; attempt++ {
-		v, err := x.snapshot(ctx, i)
-		if err != nil {
-			return nil, err
+		if attempt > 0 {
+			var err error
+			if v, err = x.snapshot(ctx, i); err != nil {
+				return nil, err
+			}
 		}
 		if len(v.Parquet) == 0 && len(v.Raw) == 0 {
 			return nil, nil

@@ -17,6 +17,11 @@ type Stats struct {
 	// PartitionsRead is how many of them held data (a manifest or raw
 	// objects) and were read.
 	PartitionsRead int64
+	// PartitionsEmpty is how many were probed (see
+	// [Options.ProbeParallelism]) and found to hold nothing. Partitions
+	// neither read nor empty were not probed: an ORDER BY timestamp LIMIT
+	// query stopped before them, or the query ended early.
+	PartitionsEmpty int64
 	// PartitionRetries counts partitions read again because an object
 	// vanished under the query (a compaction committed meanwhile).
 	PartitionRetries int64
@@ -59,9 +64,9 @@ type Stats struct {
 
 // String renders the stats on one line, for logs and the CLI.
 func (s Stats) String() string {
-	return fmt.Sprintf("partitions %d considered, %d read (%d retried); objects %d opened, %d files skipped; "+
+	return fmt.Sprintf("partitions %d considered, %d read (%d retried), %d empty; objects %d opened, %d files skipped; "+
 		"%s read, %s scanned; row groups %d, %d skipped; rows %d scanned, %d matched, %d returned; queued %v; %v",
-		s.PartitionsConsidered, s.PartitionsRead, s.PartitionRetries, s.ObjectsOpened, s.FilesSkipped,
+		s.PartitionsConsidered, s.PartitionsRead, s.PartitionRetries, s.PartitionsEmpty, s.ObjectsOpened, s.FilesSkipped,
 		byteSize(s.BytesRead), byteSize(s.BytesScanned), s.RowGroups, s.RowGroupsSkipped,
 		s.RowsScanned, s.RowsMatched, s.RowsReturned, s.QueueTime.Round(time.Microsecond), s.Duration.Round(time.Microsecond))
 }
@@ -81,6 +86,7 @@ func byteSize(n int64) string {
 // counters are the live, atomic form of Stats, shared by a query's workers.
 type counters struct {
 	partitionsConsidered, partitionsRead, partitionRetries atomic.Int64
+	partitionsEmpty                                        atomic.Int64
 	objectsOpened, filesSkipped                            atomic.Int64
 	bytesRead, bytesScanned                                atomic.Int64
 	rowGroups, rowGroupsSkipped                            atomic.Int64
@@ -95,6 +101,7 @@ func (c *counters) snapshot() Stats {
 	s := Stats{
 		PartitionsConsidered: c.partitionsConsidered.Load(),
 		PartitionsRead:       c.partitionsRead.Load(),
+		PartitionsEmpty:      c.partitionsEmpty.Load(),
 		PartitionRetries:     c.partitionRetries.Load(),
 		ObjectsOpened:        c.objectsOpened.Load(),
 		FilesSkipped:         c.filesSkipped.Load(),
