@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -27,6 +28,34 @@ type chunkConfig struct {
 	pinned      map[string]Type
 	seed        map[string]Type // types of the partition's existing files
 	maxColumns  int
+	// shared, when set, admits columns for all the chunks of one run, so
+	// that chunks filled in parallel stay within maxColumns together.
+	shared *columnBudget
+}
+
+// columnBudget admits column names for chunks filled in parallel: the first
+// maxColumns names any of them sees. It is consulted only when a chunk
+// meets a name it has not seen, so its lock is rarely taken.
+type columnBudget struct {
+	mu    sync.Mutex
+	names map[string]struct{}
+}
+
+// admit reports whether name may be a column, admitting it if there is room.
+func (b *columnBudget) admit(name []byte, max int) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if _, ok := b.names[string(name)]; ok {
+		return true
+	}
+	if len(b.names) >= max {
+		return false
+	}
+	if b.names == nil {
+		b.names = make(map[string]struct{})
+	}
+	b.names[string(name)] = struct{}{}
+	return true
 }
 
 // column accumulates one column of a chunk in an Arrow builder of its
@@ -109,7 +138,12 @@ type chunk struct {
 	rows  int
 	bytes int64 // decoded input bytes (the memory budget's measure)
 
-	sc       scanner
+	sc scanner
+	// segs records, for a chunk filled from numbered blocks of input, the
+	// block each run of rows came from: merging chunks by time breaks ties
+	// by input order with it.
+	segs []blockSeg
+
 	unfit    []byte // the current row's UnfitColumn object
 	unfitCol *column
 	tsCol    *column
@@ -155,7 +189,11 @@ func (c *chunk) lookup(k int, key []byte) *column {
 	}
 	i, ok := c.index[unsafeString(key)]
 	if !ok {
-		if len(c.cols) >= c.cfg.maxColumns+1 { // +1: the timestamp column
+		if sh := c.cfg.shared; sh != nil {
+			if !sh.admit(key, c.cfg.maxColumns) {
+				return nil
+			}
+		} else if len(c.cols) >= c.cfg.maxColumns+1 { // +1: the timestamp column
 			return nil
 		}
 		c.addColumn(string(key))
@@ -460,7 +498,9 @@ type sealed struct {
 	schema Schema
 	record arrow.RecordBatch // columns in schema order
 	rows   int
-	perm   []int32 // rows in time order, nulls first
+	perm   []int32  // rows in time order, nulls first
+	keys   []uint64 // sort key of each row (time, nulls as 0), when sorted
+	segs   []blockSeg
 	minUS  int64
 	maxUS  int64
 	hasTS  bool
@@ -512,45 +552,86 @@ func (c *chunk) seal(sorted bool) *sealed {
 		a.Release()
 	}
 	c.cols, c.index, c.pred = nil, nil, nil
-	s.perm = make([]int32, c.rows)
-	for i := range s.perm {
-		s.perm[i] = int32(i)
+	s.segs = c.segs
+	if ts == nil || ts.Len() != c.rows {
+		s.perm = identityPerm(c.rows)
+		return s
 	}
-	if ts != nil && ts.Len() == c.rows {
-		vals := ts.TimestampValues()
-		key := func(i int32) int64 {
-			if ts.IsNull(int(i)) {
-				return math.MinInt64
+	// Sort keys: the time as an order-preserving uint64, nulls (0) first.
+	vals := ts.TimestampValues()
+	keys := make([]uint64, c.rows)
+	for i, v := range vals[:c.rows] {
+		if ts.IsValid(i) {
+			keys[i] = uint64(v) ^ (1 << 63)
+			if !s.hasTS || int64(v) < s.minUS {
+				s.minUS = int64(v)
 			}
-			return int64(vals[i])
-		}
-		if sorted && !slices.IsSortedFunc(s.perm, func(a, b int32) int { return cmpI64(key(a), key(b)) }) {
-			slices.SortStableFunc(s.perm, func(a, b int32) int { return cmpI64(key(a), key(b)) })
-		}
-		for _, i := range s.perm {
-			if !ts.IsNull(int(i)) {
-				v := int64(vals[i])
-				if !s.hasTS || v < s.minUS {
-					s.minUS = v
-				}
-				if !s.hasTS || v > s.maxUS {
-					s.maxUS = v
-				}
-				s.hasTS = true
+			if !s.hasTS || int64(v) > s.maxUS {
+				s.maxUS = int64(v)
 			}
+			s.hasTS = true
 		}
+	}
+	if sorted {
+		s.perm = sortPerm(keys)
+		s.keys = keys
+	} else {
+		s.perm = identityPerm(c.rows)
 	}
 	return s
 }
 
-func cmpI64(a, b int64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
+func identityPerm(n int) []int32 {
+	p := make([]int32, n)
+	for i := range p {
+		p[i] = int32(i)
 	}
-	return 0
+	return p
+}
+
+// sortPerm returns the row order that sorts keys stably. Fast path: keys
+// already in order (ingest writes objects roughly in time order). Slow
+// path: an LSD radix sort by bytes, skipping the bytes all keys share —
+// the high bytes of one day's timestamps — so a day's times take about
+// five passes, with no comparisons.
+func sortPerm(keys []uint64) []int32 {
+	n := len(keys)
+	if slices.IsSorted(keys) {
+		return identityPerm(n)
+	}
+	var hist [8][256]int
+	for _, k := range keys {
+		for d := range 8 {
+			hist[d][byte(k>>(8*d))]++
+		}
+	}
+	perm := identityPerm(n)
+	k1 := slices.Clone(keys)
+	k2 := make([]uint64, n)
+	p2 := make([]int32, n)
+	for d := range 8 {
+		h := &hist[d]
+		if h[byte(k1[0]>>(8*d))] == n { // every key has this byte
+			continue
+		}
+		var pos [256]int
+		sum := 0
+		for b := range 256 {
+			pos[b] = sum
+			sum += h[b]
+		}
+		shift := uint(8 * d)
+		for i, k := range k1 {
+			b := byte(k >> shift)
+			j := pos[b]
+			pos[b]++
+			k2[j] = k
+			p2[j] = perm[i]
+		}
+		k1, k2 = k2, k1
+		perm, p2 = p2, perm
+	}
+	return perm
 }
 
 // appendJSONString appends s as a JSON string (invalid UTF-8 becomes

@@ -12,6 +12,7 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/bitutil"
 	"github.com/parquet-go/parquet-go"
 	pqzstd "github.com/parquet-go/parquet-go/compress/zstd"
 	"github.com/parquet-go/parquet-go/encoding"
@@ -40,40 +41,48 @@ var zstdCodecs = [5]*pqzstd.Codec{
 	{Level: pqzstd.SpeedBestCompression},
 }
 
-// usesDictionary reports whether dictionary encoding pays for column arr,
-// judged on a sample of its values.
-func usesDictionary(arr arrow.Array, t Type) bool {
-	n := arr.Len()
+// usesDictionary reports whether dictionary encoding pays for a column
+// whose values are in arrs (nil entries are absent), judged on a sample
+// of its values.
+func usesDictionary(arrs []arrow.Array, t Type) bool {
+	if t != TypeString && t != TypeJSON && t != TypeInt64 {
+		return false
+	}
+	n := 0
+	for _, a := range arrs {
+		if a != nil {
+			n += a.Len()
+		}
+	}
 	step := 1
 	if n > dictSample {
 		step = n / dictSample
 	}
 	sampled := 0
-	switch t {
-	case TypeString, TypeJSON:
-		a := arr.(*array.String)
-		seen := make(map[string]struct{}, 1024)
-		for i := 0; i < n; i += step {
-			if a.IsNull(i) {
-				continue
-			}
-			sampled++
-			seen[a.Value(i)] = struct{}{}
+	seenS := make(map[string]struct{}, 1024)
+	seenI := make(map[int64]struct{}, 1024)
+	for _, arr := range arrs {
+		if arr == nil {
+			continue
 		}
-		return sampled > 0 && len(seen)*dictMinRepeat <= sampled
-	case TypeInt64:
-		a := arr.(*array.Int64)
-		seen := make(map[int64]struct{}, 1024)
-		for i := 0; i < n; i += step {
-			if a.IsNull(i) {
-				continue
+		switch a := arr.(type) {
+		case *array.String:
+			for i := 0; i < a.Len(); i += step {
+				if a.IsValid(i) {
+					sampled++
+					seenS[a.Value(i)] = struct{}{}
+				}
 			}
-			sampled++
-			seen[a.Value(i)] = struct{}{}
+		case *array.Int64:
+			for i := 0; i < a.Len(); i += step {
+				if a.IsValid(i) {
+					sampled++
+					seenI[a.Value(i)] = struct{}{}
+				}
+			}
 		}
-		return sampled > 0 && len(seen)*dictMinRepeat <= sampled
 	}
-	return false
+	return sampled > 0 && (len(seenS)+len(seenI))*dictMinRepeat <= sampled
 }
 
 // parquetNode returns the Parquet node of a column.
@@ -100,11 +109,11 @@ func parquetNode(t Type, dict bool) parquet.Node {
 	return parquet.Optional(n)
 }
 
-// fileSchema builds the Parquet schema of a sealed chunk.
-func fileSchema(s *sealed) *parquet.Schema {
+// fileSchema builds the Parquet schema of a run.
+func fileSchema(r *runData) *parquet.Schema {
 	g := parquet.Group{}
-	for i, f := range s.schema {
-		dict := f.Type != TypeTimestamp && usesDictionary(s.record.Column(i), f.Type)
+	for i, f := range r.schema {
+		dict := f.Type != TypeTimestamp && usesDictionary(r.cols[i], f.Type)
 		g[f.Name] = parquetNode(f.Type, dict)
 	}
 	return parquet.NewSchema("loglake", g)
@@ -125,7 +134,7 @@ func (c *countingWriter) Write(p []byte) (int, error) {
 // writeParquet writes s, in time order, as a Parquet file at key, streaming
 // it through the lake's writer. Nothing is visible at key unless it returns
 // nil.
-func (c *Compactor) writeParquet(ctx context.Context, key string, s *sealed) (FileRef, error) {
+func (c *Compactor) writeParquet(ctx context.Context, key string, s *runData) (FileRef, error) {
 	ref := FileRef{Key: key, Rows: int64(s.rows), Schema: s.schema}
 	if s.hasTS {
 		ref.MinTime = time.UnixMicro(s.minUS).UTC()
@@ -158,17 +167,13 @@ func (c *Compactor) writeParquet(ctx context.Context, key string, s *sealed) (Fi
 		opts = append(opts, parquet.SortingWriterConfig(parquet.SortingColumns(parquet.Ascending(c.tsField))))
 	}
 	w := parquet.NewGenericWriter[any](cw, opts...)
-	cols := make([]arrow.Array, len(s.schema))
-	for i := range s.schema {
-		cols[i] = s.record.Column(i)
-	}
 	// Leaf columns of a parquet.Group come in name order, as s.schema.
 	for lo := 0; lo < s.rows; lo += c.opts.RowGroupRows {
 		if err := ctx.Err(); err != nil {
 			return abort(err)
 		}
 		hi := min(lo+c.opts.RowGroupRows, s.rows)
-		if err := writeRowGroup(w.ColumnWriters(), cols, s.schema, s.perm[lo:hi]); err != nil {
+		if err := writeRowGroup(w.ColumnWriters(), s.cols, s.schema, s.order[lo:hi]); err != nil {
 			return abort(fmt.Errorf("compact: encode %s: %w", key, err))
 		}
 		if err := w.Flush(); err != nil {
@@ -185,9 +190,9 @@ func (c *Compactor) writeParquet(ctx context.Context, key string, s *sealed) (Fi
 	return ref, nil
 }
 
-// writeRowGroup writes the rows perm of every column, encoding columns in
-// parallel: each ColumnWriter of a row group is independent.
-func writeRowGroup(writers []*parquet.ColumnWriter, cols []arrow.Array, schema Schema, perm []int32) error {
+// writeRowGroup writes the rows order of every column, encoding columns
+// in parallel: each ColumnWriter of a row group is independent.
+func writeRowGroup(writers []*parquet.ColumnWriter, cols [][]arrow.Array, schema Schema, order []uint64) error {
 	workers := min(runtime.GOMAXPROCS(0), len(cols))
 	next := make(chan int, len(cols))
 	for i := range cols {
@@ -197,14 +202,12 @@ func writeRowGroup(writers []*parquet.ColumnWriter, cols []arrow.Array, schema S
 	errs := make([]error, len(cols))
 	var wg sync.WaitGroup
 	for range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			buf := make([]parquet.Value, 0, 2048)
+		wg.Go(func() {
+			buf := make([]parquet.Value, 0, 4096)
 			for i := range next {
-				errs[i] = writeColumn(writers[i], cols[i], schema[i].Type, i, perm, buf)
+				errs[i] = writeColumn(writers[i], cols[i], schema[i].Type, i, order, buf)
 			}
-		}()
+		})
 	}
 	wg.Wait()
 	for _, err := range errs {
@@ -215,61 +218,87 @@ func writeRowGroup(writers []*parquet.ColumnWriter, cols []arrow.Array, schema S
 	return nil
 }
 
-func writeColumn(w *parquet.ColumnWriter, arr arrow.Array, t Type, ci int, perm []int32, buf []parquet.Value) error {
+// writeColumn writes the rows order of one column; srcs[k] holds part k's
+// values (nil: the part has no such column, all null).
+func writeColumn(w *parquet.ColumnWriter, srcs []arrow.Array, t Type, ci int, order []uint64, buf []parquet.Value) error {
 	null := parquet.NullValue().Level(0, 0, ci)
-	for lo := 0; lo < len(perm); lo += cap(buf) {
-		hi := min(lo+cap(buf), len(perm))
+	var (
+		strs  []*array.String
+		ints  [][]int64
+		dbls  [][]float64
+		bools []*array.Boolean
+	)
+	switch t {
+	case TypeString, TypeJSON:
+		strs = make([]*array.String, len(srcs))
+		for k, a := range srcs {
+			if a != nil {
+				strs[k] = a.(*array.String)
+			}
+		}
+	case TypeInt64, TypeTimestamp:
+		ints = make([][]int64, len(srcs))
+		for k, a := range srcs {
+			switch a := a.(type) {
+			case *array.Int64:
+				ints[k] = a.Int64Values()
+			case *array.Timestamp:
+				v := a.TimestampValues()
+				ints[k] = unsafe.Slice((*int64)(unsafe.Pointer(unsafe.SliceData(v))), len(v))
+			}
+		}
+	case TypeFloat64:
+		dbls = make([][]float64, len(srcs))
+		for k, a := range srcs {
+			if a != nil {
+				dbls[k] = a.(*array.Float64).Float64Values()
+			}
+		}
+	case TypeBool:
+		bools = make([]*array.Boolean, len(srcs))
+		for k, a := range srcs {
+			if a != nil {
+				bools[k] = a.(*array.Boolean)
+			}
+		}
+	}
+	// valid[k]: part k's validity bitmap; nil when all its values are set.
+	// absent[k]: part k has no such column.
+	valid := make([][]byte, len(srcs))
+	absent := make([]bool, len(srcs))
+	for k, a := range srcs {
+		switch {
+		case a == nil:
+			absent[k] = true
+		case a.NullN() > 0:
+			if a.Data().Offset() != 0 {
+				return fmt.Errorf("compact: unexpected array offset %d", a.Data().Offset())
+			}
+			valid[k] = a.NullBitmapBytes()
+		}
+	}
+	for lo := 0; lo < len(order); lo += cap(buf) {
+		hi := min(lo+cap(buf), len(order))
 		vals := buf[:0]
-		switch t {
-		case TypeString, TypeJSON:
-			a := arr.(*array.String)
-			for _, r := range perm[lo:hi] {
-				if a.IsNull(int(r)) {
-					vals = append(vals, null)
-					continue
-				}
-				s := a.Value(int(r))
-				vals = append(vals, parquet.ByteArrayValue(unsafe.Slice(unsafe.StringData(s), len(s))).Level(0, 1, ci))
+		for _, ref := range order[lo:hi] {
+			k, r := int(ref>>32), int(uint32(ref))
+			if absent[k] || valid[k] != nil && !bitutil.BitIsSet(valid[k], r) {
+				vals = append(vals, null)
+				continue
 			}
-		case TypeInt64:
-			a := arr.(*array.Int64)
-			v := a.Int64Values()
-			for _, r := range perm[lo:hi] {
-				if a.IsNull(int(r)) {
-					vals = append(vals, null)
-					continue
-				}
-				vals = append(vals, parquet.Int64Value(v[r]).Level(0, 1, ci))
+			var v parquet.Value
+			switch t {
+			case TypeString, TypeJSON:
+				s := strs[k].Value(r)
+				v = parquet.ByteArrayValue(unsafe.Slice(unsafe.StringData(s), len(s)))
+			case TypeInt64, TypeTimestamp:
+				v = parquet.Int64Value(ints[k][r])
+			case TypeFloat64:
+				v = parquet.DoubleValue(dbls[k][r])
+			case TypeBool:
+				v = parquet.BooleanValue(bools[k].Value(r))
 			}
-		case TypeTimestamp:
-			a := arr.(*array.Timestamp)
-			v := a.TimestampValues()
-			for _, r := range perm[lo:hi] {
-				if a.IsNull(int(r)) {
-					vals = append(vals, null)
-					continue
-				}
-				vals = append(vals, parquet.Int64Value(int64(v[r])).Level(0, 1, ci))
-			}
-		case TypeFloat64:
-			a := arr.(*array.Float64)
-			v := a.Float64Values()
-			for _, r := range perm[lo:hi] {
-				if a.IsNull(int(r)) {
-					vals = append(vals, null)
-					continue
-				}
-				vals = append(vals, parquet.DoubleValue(v[r]).Level(0, 1, ci))
-			}
-		case TypeBool:
-			a := arr.(*array.Boolean)
-			for _, r := range perm[lo:hi] {
-				if a.IsNull(int(r)) {
-					vals = append(vals, null)
-					continue
-				}
-				vals = append(vals, parquet.BooleanValue(a.Value(int(r))).Level(0, 1, ci))
-			}
+			vals = append(vals, v.Level(0, 1, ci))
 		}
 		if _, err := w.WriteRowValues(vals); err != nil {
 			return err

@@ -3,6 +3,7 @@ package compact
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"slices"
 	"strings"
 
@@ -17,8 +18,7 @@ type writeStats struct {
 // into chunks of at most BufferBytes, and writes each chunk, sorted by
 // time, as a Parquet file of generation gen. On error it returns the files
 // it completed, for the caller to remove.
-func (c *Compactor) writeFiles(ctx context.Context, p loglake.Partition, v *View, gen int64, rewrite []FileRef) ([]FileRef, writeStats, error) {
-	var st writeStats
+func (c *Compactor) writeFiles(ctx context.Context, p loglake.Partition, v *View, gen int64, rewrite []FileRef) (files []FileRef, st writeStats, err error) {
 	cfg := &chunkConfig{
 		tsField: c.tsField, tenantField: c.tenantField, tenant: p.Tenant, rules: c.rules,
 		pinned: c.pinned, maxColumns: c.opts.MaxColumns, seed: map[string]Type{},
@@ -30,21 +30,31 @@ func (c *Compactor) writeFiles(ctx context.Context, p loglake.Partition, v *View
 			}
 		}
 	}
-	var files []FileRef
 	nonce := randomHex(4)
-	ch := newChunk(cfg)
+	workers := runtime.GOMAXPROCS(0)
+	if workers > 1 {
+		// Chunks filled side by side share one column limit.
+		cfg.shared = &columnBudget{}
+	}
+	pool := newParsePool(workers, cfg, int(min(blockBytes, max(c.opts.BufferBytes/4, 16<<10))))
+	defer pool.stop()
+	// runBytes is what the current run holds, counted as the chunks count.
+	var runBytes int64
+	defer func() {
+		st.inputBytes = pool.rawBytes.Load()
+		c.stats.inputBytes.Add(st.inputBytes)
+	}()
 	flush := func() error {
-		if ch.rows == 0 {
+		pool.drain()
+		runBytes = 0
+		parts := pool.take(&c.stats)
+		if len(parts) == 0 {
 			return nil
 		}
-		c.stats.unfit.Add(ch.nUnfit)
-		c.stats.malformed.Add(ch.nMalformed)
-		c.stats.badUTF8.Add(ch.nBadUTF8)
-		s := ch.seal(true)
-		ch = newChunk(cfg)
-		defer s.release()
+		rd := mergeSealed(parts)
+		defer rd.release()
 		key := fmt.Sprintf("%spart-%0*d-%s-%s-%03d.parquet", p.Prefix(loglake.AreaCompacted), genDigits, gen, c.opts.CommitterID, nonce, len(files))
-		ref, err := c.writeParquet(ctx, key, s)
+		ref, err := c.writeParquet(ctx, key, rd)
 		if err != nil {
 			return err
 		}
@@ -55,16 +65,21 @@ func (c *Compactor) writeFiles(ctx context.Context, p loglake.Partition, v *View
 	}
 
 	// Inputs in the order most likely to be in time order already: old
-	// files by their first time, then raw objects by arrival.
+	// files by their first time, then raw objects by arrival. Rows of old
+	// files go to the first chunk directly, before any block is handed
+	// out; their rows come first in input order (block 0).
 	slices.SortFunc(rewrite, func(a, b FileRef) int { return a.MinTime.Compare(b.MinTime) })
 	for _, f := range rewrite {
 		err := scanParquet(ctx, c.lake, f, func(ms []member) error {
+			ch := pool.chunks[0]
+			before := ch.bytes
 			for k := range ms {
 				ch.bytes += int64(len(ms[k].key) + len(ms[k].str) + 8)
 				ch.put(k, &ms[k])
 			}
 			ch.endRow()
-			if ch.bytes >= c.opts.BufferBytes {
+			runBytes += ch.bytes - before
+			if runBytes >= c.opts.BufferBytes {
 				return flush()
 			}
 			return nil
@@ -73,33 +88,38 @@ func (c *Compactor) writeFiles(ctx context.Context, p loglake.Partition, v *View
 			return files, st, err
 		}
 	}
-	raw := v.rawObjects()
-	for _, o := range raw {
+	dec := &objectDecoder{}
+	defer dec.close()
+	for _, o := range v.rawObjects() {
 		if err := ctx.Err(); err != nil {
 			return files, st, err
 		}
-		var ferr error
-		before := ch.bytes
-		total := int64(0)
-		err := readRaw(ctx, c.lake, o.ObjectRef, func(line []byte) {
-			if ferr != nil {
-				return
+		err := dec.eachBlock(ctx, c.lake, o.ObjectRef, pool.get, func(buf, data []byte) error {
+			if err := ctx.Err(); err != nil {
+				return err
 			}
-			ch.addLine(line)
-			if ch.bytes >= c.opts.BufferBytes {
-				total += ch.bytes - before
-				ferr = flush()
-				before = 0
+			for len(data) > 0 {
+				if runBytes >= c.opts.BufferBytes {
+					if err := flush(); err != nil {
+						return err
+					}
+				}
+				n := cutAt(data, runBytes, c.opts.BufferBytes)
+				if n == len(data) {
+					pool.dispatch(buf, data)
+					runBytes += int64(n) // blank lines count here, not in chunks: close enough
+					return nil
+				}
+				pool.dispatch(nil, data[:n]) // the rest still uses buf
+				runBytes = c.opts.BufferBytes
+				data = data[n:]
 			}
+			pool.put(buf)
+			return nil
 		})
-		total += ch.bytes - before
-		st.inputBytes += total
-		c.stats.inputBytes.Add(total)
 		c.stats.rawObjects.Add(1)
-		if err == nil {
-			err = ferr
-		}
 		if err != nil {
+			pool.drain()
 			return files, st, err
 		}
 	}

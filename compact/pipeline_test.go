@@ -1,0 +1,148 @@
+package compact
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"runtime"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/loglake/loglake"
+)
+
+func TestSortPerm(t *testing.T) {
+	for _, n := range []int{0, 1, 2, 255, 256, 257, 1000, 65536} {
+		for _, spread := range []uint64{1, 7, 1 << 20, 1 << 62} {
+			rng := rand.New(rand.NewPCG(uint64(n), spread))
+			keys := make([]uint64, n)
+			base := rng.Uint64() / 2
+			for i := range keys {
+				keys[i] = base + rng.Uint64N(spread)
+			}
+			want := identityPerm(n)
+			slices.SortStableFunc(want, func(a, b int32) int {
+				switch {
+				case keys[a] < keys[b]:
+					return -1
+				case keys[a] > keys[b]:
+					return 1
+				}
+				return 0
+			})
+			if diff := cmp.Diff(want, sortPerm(keys)); diff != "" {
+				t.Fatalf("n=%d spread=%d: -want +got\n%s", n, spread, diff)
+			}
+		}
+	}
+}
+
+func TestCutAt(t *testing.T) {
+	data := []byte("aaaa\n\nbb\ncccccc\n")
+	for _, tc := range []struct {
+		have, limit int64
+		want        int
+	}{
+		{0, 100, len(data)},
+		{0, 1, 5},  // the first line reaches it
+		{0, 5, 5},  // exactly
+		{0, 6, 9},  // the blank line counts nothing
+		{0, 9, 16}, // the last line
+		{90, 100, 16},
+		{99, 100, 5},
+	} {
+		if got := cutAt(data, tc.have, tc.limit); got != tc.want {
+			t.Errorf("cutAt(have %d, limit %d) = %d, want %d", tc.have, tc.limit, got, tc.want)
+		}
+	}
+}
+
+// TestParallelParseKeepsInputOrder compacts many raw objects with more
+// parse workers than objects per block, with few distinct timestamps (many
+// ties) and a column whose type differs between objects. The file must be
+// what one chunk fed the input in order would write: sorted by time, ties
+// in input order, the column widened to string in every row.
+func TestParallelParseKeepsInputOrder(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(4))
+	ctx := context.Background()
+	lake := memLake(t)
+	day := loglake.DayOf(time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC), time.UTC)
+	p := loglake.Partition{Tenant: "acme", Day: day}
+	seq := 0
+	var want []Record
+	for obj := range 24 {
+		var lines [][]byte
+		for i := range 3000 {
+			ts := time.Date(2026, 3, 1, 0, 0, (seq*7919)%50, 0, time.UTC)
+			var x string
+			switch obj % 3 {
+			case 0:
+				x = fmt.Sprint(i) // int64 here
+			case 1:
+				x = fmt.Sprintf("%d.5", i) // float64 here
+			default:
+				x = fmt.Sprintf("%q", fmt.Sprint("s", i)) // string here
+			}
+			lines = append(lines, fmt.Appendf(nil, `{"timestamp":%q,"seq":%d,"x":%s,"pad":%q}`, ts.Format(time.RFC3339), seq, x, bytes.Repeat([]byte("p"), 40)))
+			want = append(want, Record{"timestamp": ts, "seq": int64(seq), "x": fmt.Sprint(map[bool]string{true: "s", false: ""}[obj%3 == 2], i, map[bool]string{true: ".5", false: ""}[obj%3 == 1])})
+			seq++
+		}
+		putRaw(t, lake, p, fmt.Sprintf("w-%03d", obj), lines, loglake.CompressionZstd)
+	}
+	slices.SortStableFunc(want, func(a, b Record) int { return a["timestamp"].(time.Time).Compare(b["timestamp"].(time.Time)) })
+	for _, r := range want {
+		r["pad"] = string(bytes.Repeat([]byte("p"), 40))
+	}
+	c, err := New(lake, &Options{CommitterID: "t"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := mustCompact(t, c, p)
+	if len(res.Files) != 1 {
+		t.Fatalf("%d files, want 1", len(res.Files))
+	}
+	got, err := ReadParquet(ctx, lake, res.Files[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Fatalf("-want +got (first lines):\n%.3000s", diff)
+	}
+}
+
+// TestRunsCutAtBufferBytes checks that the parallel reader ends a run
+// where the serial one did: at the line that reaches BufferBytes.
+func TestRunsCutAtBufferBytes(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(3))
+	lake := memLake(t)
+	p := loglake.Partition{Tenant: "acme", Day: loglake.DayOf(time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC), time.UTC)}
+	var lines [][]byte
+	for i := range 10000 {
+		lines = append(lines, fmt.Appendf(nil, `{"timestamp":"2026-03-01T00:00:%02dZ","i":"%05d"}`, i%60, i))
+	}
+	lineBytes := int64(len(lines[0]) + 1) // all lines are as long
+	putRawSplit(t, lake, p, "w", lines, 777)
+	const buf = 64 << 10
+	c, err := New(lake, &Options{BufferBytes: buf, CommitterID: "t"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := mustCompact(t, c, p)
+	perFile := (buf + lineBytes - 1) / lineBytes
+	for i, f := range res.Files {
+		want := perFile
+		if i == len(res.Files)-1 {
+			want = int64(len(lines)) - perFile*int64(len(res.Files)-1)
+		}
+		if f.Rows != want {
+			t.Errorf("file %d: %d rows, want %d", i, f.Rows, want)
+		}
+	}
+	if res.Records != int64(len(lines)) || res.InputBytes != int64(len(lines))*lineBytes {
+		t.Fatalf("%d records, %d input bytes; want %d, %d", res.Records, res.InputBytes, len(lines), int64(len(lines))*lineBytes)
+	}
+}
