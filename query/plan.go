@@ -51,6 +51,10 @@ type plan struct {
 	// unbounded, as its time columns allow (see ForeignLayout.EventTime).
 	partTR TimeRange
 	empty  bool // the query can match nothing
+	// pageIndex: the time range is bounded on both sides and shorter than
+	// a day, narrow enough that reading the timestamp column's page index
+	// (a small range read per row group) pays for itself.
+	pageIndex bool
 }
 
 // driveLike is a top-level conjunct col [NOT] LIKE 'p' that Parquet scans
@@ -149,11 +153,18 @@ func (e *Engine) newPlan(ctx context.Context, q Query) (*plan, error) {
 			p.toUS--
 		}
 	}
+	p.pageIndex = e.settings.TimestampField == TimeColumn && p.fromUS != minInt64 && p.toUS != maxInt64 &&
+		p.toUS-p.fromUS < pageIndexMaxRange.Microseconds()
 	if err := e.enumerate(ctx, p); err != nil {
 		return nil, err
 	}
 	return p, nil
 }
+
+// pageIndexMaxRange is the widest time range for which Parquet scans use
+// the timestamp column's page index: a file holds one day sorted by time,
+// so a range under a day skips pages, and a wider one rarely does.
+const pageIndexMaxRange = 24 * time.Hour
 
 const (
 	minInt64 = -1 << 63

@@ -89,7 +89,16 @@ func (pt *partTask) openParquet(ctx context.Context, ref compact.FileRef) (*pqFi
 		}
 		size = a.Size
 	}
-	f, err := parquet.OpenFile(ra, size, parquet.SkipBloomFilters(true), parquet.SkipPageIndex(true), parquet.ReadBufferSize(1<<20))
+	// Column chunks are read through a buffer of 1 MiB: few range reads
+	// for whole chunks. A query that skips pages by the page index reads
+	// a few pages of each chunk: a smaller buffer keeps it from fetching
+	// the skipped ones with them. The page index itself is read only
+	// where it is used (timePages), never for the whole file.
+	bufSize := 1 << 20
+	if p.pageIndex {
+		bufSize = 64 << 10
+	}
+	f, err := parquet.OpenFile(ra, size, parquet.SkipBloomFilters(true), parquet.SkipPageIndex(true), parquet.ReadBufferSize(bufSize))
 	if err != nil {
 		return nil, pqError(ctx, ref.Key, err)
 	}
@@ -153,19 +162,42 @@ func (pt *partTask) scanRowGroup(ctx context.Context, pf *pqFile, rgi int, s sin
 		x.ctr.rowGroupsSkipped.Add(1)
 		return nil
 	}
+	// With a narrow time range, the timestamp column's page index tells
+	// which runs of rows can match; the pages of other rows are never
+	// read (ranges nil: every row).
+	var ranges []rowRange
+	if p.pageIndex && pf.hasTS {
+		var skipped int64
+		var err error
+		ranges, skipped, err = pt.timePages(chunks[pf.ts.idx], pf.ts.scale, n)
+		if err != nil {
+			return pqError(ctx, pf.ref.Key, err)
+		}
+		x.ctr.pagesSkipped.Add(skipped)
+		if ranges != nil && len(ranges) == 0 {
+			x.ctr.rowGroupsSkipped.Add(1)
+			return nil
+		}
+	}
 	var cand []int32
 	if pf.hasDrive {
 		if err := x.scanned(meta.RowGroups[rgi].Columns[pf.drive.idx].MetaData.TotalUncompressedSize); err != nil {
 			return err
 		}
 		var err error
-		cand, err = p.drive.candidates(chunks[pf.drive.idx], cand)
+		cand, err = p.drive.candidates(chunks[pf.drive.idx], cand, ranges)
 		if err != nil {
 			return pqError(ctx, pf.ref.Key, err)
 		}
 		if len(cand) == 0 {
 			x.ctr.rowGroupsSkipped.Add(1)
 			return nil
+		}
+	} else if ranges != nil {
+		for _, r := range ranges {
+			for i := r.from; i < r.to; i++ {
+				cand = append(cand, int32(i))
+			}
 		}
 	}
 	var blk block
@@ -179,7 +211,7 @@ func (pt *partTask) scanRowGroup(ctx context.Context, pf *pqFile, rgi int, s sin
 			return err
 		}
 		v := &pqVec{}
-		if err := v.decode(chunks[l.idx], l, cand); err != nil {
+		if err := v.decode(chunks[l.idx], l, cand, ranges != nil); err != nil {
 			return pqError(ctx, pf.ref.Key, err)
 		}
 		blk.add(name, v)
@@ -250,6 +282,66 @@ func (pt *partTask) skipRowGroup(cc parquet.ColumnChunk, scale int64) bool {
 	return false
 }
 
+// rowRange is the rows [from, to) of a row group.
+type rowRange struct{ from, to int64 }
+
+// timePages reads the page index of a row group's timestamp column chunk
+// and returns the runs of rows whose pages' min/max overlap the query's
+// time range, and how many pages do not (all-NULL pages included: a
+// range on timestamp is never TRUE for NULL). nil ranges mean that every
+// page may match, or that the chunk has no page index.
+func (pt *partTask) timePages(cc parquet.ColumnChunk, scale, numRows int64) ([]rowRange, int64, error) {
+	p := pt.x.p
+	ci, err := cc.ColumnIndex()
+	if err != nil {
+		if loglake.IsNotFound(err) {
+			return nil, 0, err
+		}
+		return nil, 0, nil // no index (ErrMissingColumnIndex): read every page
+	}
+	oi, err := cc.OffsetIndex()
+	if err != nil {
+		if loglake.IsNotFound(err) {
+			return nil, 0, err
+		}
+		return nil, 0, nil
+	}
+	np := oi.NumPages()
+	if ci.NumPages() != np || np == 0 {
+		return nil, 0, nil
+	}
+	ranges := []rowRange{}
+	var skipped int64
+	for k := range np {
+		from := oi.FirstRowIndex(k)
+		to := numRows
+		if k+1 < np {
+			to = oi.FirstRowIndex(k + 1)
+		}
+		keep := !ci.NullPage(k)
+		if keep {
+			lo, hi := ci.MinValue(k), ci.MaxValue(k)
+			if !lo.IsNull() && !hi.IsNull() {
+				minUS, maxUS := scaleMicros(lo.Int64(), scale), scaleMicros(hi.Int64(), scale)
+				keep = maxUS >= p.fromUS && minUS <= p.toUS
+			}
+		}
+		if !keep {
+			skipped++
+			continue
+		}
+		if n := len(ranges); n > 0 && ranges[n-1].to == from {
+			ranges[n-1].to = to
+		} else {
+			ranges = append(ranges, rowRange{from, to})
+		}
+	}
+	if skipped == 0 {
+		return nil, 0, nil
+	}
+	return ranges, skipped, nil
+}
+
 func scaleMicros(v, scale int64) int64 {
 	switch {
 	case scale > 1:
@@ -265,7 +357,11 @@ func scaleMicros(v, scale int64) int64 {
 // pattern is matched once per dictionary entry and rows are selected by
 // their index; for plain pages the required literal is searched over the
 // page's whole value buffer, and only values holding it are matched.
-func (d *driveLike) candidates(cc parquet.ColumnChunk, dst []int32) ([]int32, error) {
+//
+// With ranges (ascending, not overlapping), only the rows in them are
+// candidates, and pages wholly outside them are not read: the reader
+// seeks over them with the chunk's offset index.
+func (d *driveLike) candidates(cc parquet.ColumnChunk, dst []int32, ranges []rowRange) ([]int32, error) {
 	pages := cc.Pages()
 	defer pages.Close()
 	var (
@@ -273,8 +369,28 @@ func (d *driveLike) candidates(cc parquet.ColumnChunk, dst []int32) ([]int32, er
 		dictHit []bool
 		hits    []bool // per non-null value of the current page
 		row     int32
+		ri      int // the current range
 	)
+	if ranges != nil {
+		if _, err := cc.OffsetIndex(); err != nil {
+			return dst, err
+		}
+	}
 	for {
+		if ranges != nil {
+			for ri < len(ranges) && ranges[ri].to <= int64(row) {
+				ri++
+			}
+			if ri == len(ranges) {
+				return dst, nil
+			}
+			if r := ranges[ri].from; r > int64(row) {
+				if err := pages.SeekToRow(r); err != nil {
+					return dst, err
+				}
+				row = int32(r)
+			}
+		}
 		page, err := pages.ReadPage()
 		if err == io.EOF {
 			return dst, nil
@@ -308,7 +424,7 @@ func (d *driveLike) candidates(cc parquet.ColumnChunk, dst []int32) ([]int32, er
 			if len(def) > 0 && def[r] == 0 {
 				continue // NULL
 			}
-			if j < len(hits) && hits[j] {
+			if j < len(hits) && hits[j] && (ranges == nil || inRanges(ranges, ri, int64(row+r))) {
 				dst = append(dst, row+r)
 			}
 			j++
@@ -316,6 +432,20 @@ func (d *driveLike) candidates(cc parquet.ColumnChunk, dst []int32) ([]int32, er
 		row += nrows
 		parquet.Release(page)
 	}
+}
+
+// inRanges reports whether row lies in ranges[ri:] (rows are visited in
+// ascending order, so earlier ranges are behind).
+func inRanges(ranges []rowRange, ri int, row int64) bool {
+	for ; ri < len(ranges); ri++ {
+		if row < ranges[ri].from {
+			return false
+		}
+		if row < ranges[ri].to {
+			return true
+		}
+	}
+	return false
 }
 
 // matchPlain appends the LIKE result of each value of a plain byte-array
@@ -396,8 +526,9 @@ func (v *pqVec) value(i int) any {
 }
 
 // decode reads column chunk cc into v: every row, or only the rows in
-// cand (ascending).
-func (v *pqVec) decode(cc parquet.ColumnChunk, l pqLeaf, cand []int32) error {
+// cand (ascending). With seek, pages without a candidate are not read at
+// all: the reader seeks over them with the chunk's offset index.
+func (v *pqVec) decode(cc parquet.ColumnChunk, l pqLeaf, cand []int32, seek bool) error {
 	v.typ = l.to
 	if l.typ == compact.TypeJSON && l.to == compact.TypeString {
 		v.typ = compact.TypeString
@@ -409,11 +540,22 @@ func (v *pqVec) decode(cc parquet.ColumnChunk, l pqLeaf, cand []int32) error {
 	}
 	pages := cc.Pages()
 	defer pages.Close()
+	if seek && cand != nil {
+		if _, err := cc.OffsetIndex(); err != nil {
+			seek = false // no offset index: read on
+		}
+	}
 	row := int32(0)
 	ci := 0 // next candidate
 	for {
 		if cand != nil && ci >= len(cand) {
 			return nil
+		}
+		if seek && cand != nil && cand[ci] > row {
+			if err := pages.SeekToRow(int64(cand[ci])); err != nil {
+				return err
+			}
+			row = cand[ci]
 		}
 		page, err := pages.ReadPage()
 		if err == io.EOF {

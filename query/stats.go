@@ -43,6 +43,10 @@ type Stats struct {
 	// row could match.
 	RowGroups        int64
 	RowGroupsSkipped int64
+	// PagesSkipped counts the pages of the timestamp column that a query
+	// with a narrow time range skipped by their page-index min/max (the
+	// other columns' pages at those rows are not read either).
+	PagesSkipped int64
 	// RowsScanned counts the records of the objects read (in skipped row
 	// groups too), RowsMatched those for which WHERE was TRUE, and
 	// RowsReturned the result rows.
@@ -65,9 +69,9 @@ type Stats struct {
 // String renders the stats on one line, for logs and the CLI.
 func (s Stats) String() string {
 	return fmt.Sprintf("partitions %d considered, %d read (%d retried), %d empty; objects %d opened, %d files skipped; "+
-		"%s read, %s scanned; row groups %d, %d skipped; rows %d scanned, %d matched, %d returned; queued %v; %v",
+		"%s read, %s scanned; row groups %d, %d skipped, %d pages skipped; rows %d scanned, %d matched, %d returned; queued %v; %v",
 		s.PartitionsConsidered, s.PartitionsRead, s.PartitionRetries, s.PartitionsEmpty, s.ObjectsOpened, s.FilesSkipped,
-		byteSize(s.BytesRead), byteSize(s.BytesScanned), s.RowGroups, s.RowGroupsSkipped,
+		byteSize(s.BytesRead), byteSize(s.BytesScanned), s.RowGroups, s.RowGroupsSkipped, s.PagesSkipped,
 		s.RowsScanned, s.RowsMatched, s.RowsReturned, s.QueueTime.Round(time.Microsecond), s.Duration.Round(time.Microsecond))
 }
 
@@ -89,7 +93,7 @@ type counters struct {
 	partitionsEmpty                                        atomic.Int64
 	objectsOpened, filesSkipped                            atomic.Int64
 	bytesRead, bytesScanned                                atomic.Int64
-	rowGroups, rowGroupsSkipped                            atomic.Int64
+	rowGroups, rowGroupsSkipped, pagesSkipped              atomic.Int64
 	rowsScanned, rowsMatched, rowsReturned                 atomic.Int64
 	valuesDropped                                          atomic.Int64
 	queue                                                  atomic.Int64 // ns
@@ -109,6 +113,7 @@ func (c *counters) snapshot() Stats {
 		BytesScanned:         c.bytesScanned.Load(),
 		RowGroups:            c.rowGroups.Load(),
 		RowGroupsSkipped:     c.rowGroupsSkipped.Load(),
+		PagesSkipped:         c.pagesSkipped.Load(),
 		RowsScanned:          c.rowsScanned.Load(),
 		RowsMatched:          c.rowsMatched.Load(),
 		RowsReturned:         c.rowsReturned.Load(),
