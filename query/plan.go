@@ -153,7 +153,7 @@ func (e *Engine) newPlan(ctx context.Context, q Query) (*plan, error) {
 			p.toUS--
 		}
 	}
-	p.pageIndex = e.settings.TimestampField == TimeColumn && p.fromUS != minInt64 && p.toUS != maxInt64 &&
+	p.pageIndex = e.src == nil && e.settings.TimestampField == TimeColumn && p.fromUS != minInt64 && p.toUS != maxInt64 &&
 		p.toUS-p.fromUS < pageIndexMaxRange.Microseconds()
 	if err := e.enumerate(ctx, p); err != nil {
 		return nil, err
