@@ -14,7 +14,7 @@ import (
 func init() {
 	register(&command{
 		name:    "query",
-		usage:   `--lake URL [--format table|json|csv] [--stats] [--max-bytes N] [--all-tenants] "SQL"`,
+		usage:   `--lake URL [--format table|json|csv] [--stats] [--max-bytes N] [--all-tenants] [--explain] "SQL"`,
 		summary: "run a SQL query over the lake's raw and compacted logs",
 		help: `query runs one SQL query (see the query package for the grammar) over the
 table logs: the records' fields plus tenant_id and dt. The WHERE clause must
@@ -28,7 +28,8 @@ name them to keep a query cheap:
      ORDER BY timestamp DESC LIMIT 20"
 
 Rows go to standard output as an aligned table, NDJSON (--format json) or
-CSV; --stats prints what the query read to standard error.`,
+CSV; --stats prints what the query read to standard error. --explain prints
+the plan instead (tenants, days, partitions, pruning) without reading data.`,
 		flags: func(fs *flag.FlagSet) func(context.Context, *env, []string) error {
 			lakeURL := fs.String("lake", "", "lake URL (file:///path, a plain path, mem://, s3://bucket?...) (required)")
 			format := fs.String("format", "table", "output format: table, json (NDJSON) or csv")
@@ -36,6 +37,7 @@ CSV; --stats prints what the query read to standard error.`,
 			maxBytes := fs.Int64("max-bytes", 0, "stop the query past this many uncompressed bytes scanned (0: no limit)")
 			allTenants := fs.Bool("all-tenants", false, "allow queries that do not constrain tenant_id (reads every tenant)")
 			parallelism := fs.Int("parallelism", 0, "objects read at once (0: one per CPU)")
+			explain := fs.Bool("explain", false, "print the query plan instead of running the query")
 			return func(ctx context.Context, e *env, args []string) error {
 				if *lakeURL == "" {
 					return usagef("--lake is required")
@@ -72,6 +74,14 @@ CSV; --stats prints what the query read to standard error.`,
 					return err
 				}
 				defer eng.Close()
+				if *explain {
+					plan, err := eng.Explain(ctx, q)
+					if err != nil {
+						return err
+					}
+					_, err = fmt.Fprint(e.stdout, plan)
+					return err
+				}
 				rows, err := eng.Query(ctx, q)
 				if err != nil {
 					if errors.Is(err, query.ErrUnscopedQuery) {

@@ -57,6 +57,11 @@ func TestQueryCommand(t *testing.T) {
 	if code := run(ctx, &env{stdout: &out, stderr: &errb}, []string{"query", "--lake", dir, "SELECT * FROM logs"}); code != 1 || !strings.Contains(errb.String(), "--all-tenants") {
 		t.Fatalf("unscoped: exit %d, stderr %q", code, errb.String())
 	}
+	out.Reset()
+	if code := run(ctx, &env{stdout: &out, stderr: &errb}, []string{"query", "--lake", dir, "--explain", "SELECT * FROM logs WHERE tenant_id = 'acme' AND dt = '2026-11-20'"}); code != 0 ||
+		!strings.Contains(out.String(), "partitions: 1\n  tenant_id=acme/dt=2026-11-20\n") {
+		t.Fatalf("explain: exit %d, stdout %q, stderr %q", code, out.String(), errb.String())
+	}
 	if code := run(ctx, &env{stdout: &out, stderr: &errb}, []string{"query", "--lake", dir}); code != 2 {
 		t.Fatalf("no SQL: exit %d", code)
 	}
