@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -71,7 +72,7 @@ func (r *report) markdown() string {
 	for _, w := range r.rows {
 		stage := w.stage
 		if w.note != "" {
-			k := indexOf(notes, w.note)
+			k := slices.Index(notes, w.note)
 			if k < 0 {
 				notes = append(notes, w.note)
 				k = len(notes) - 1
@@ -126,15 +127,6 @@ func cell(s *samples, na string, f func() string) string {
 		return "–"
 	}
 	return f()
-}
-
-func indexOf(s []string, x string) int {
-	for i, v := range s {
-		if v == x {
-			return i
-		}
-	}
-	return -1
 }
 
 func seconds(s float64) string {
