@@ -65,9 +65,11 @@ func BenchmarkCompact(b *testing.B) {
 		name        string
 		tenants     int
 		concurrency int
+		zstdLevel   int
 	}{
-		{"1tenant", 1, 1},
-		{"8tenants", 8, 2},
+		{"1tenant", 1, 1, 0},
+		{"8tenants", 8, 2, 0},
+		{"1tenant/zstd=fastest", 1, 1, 1}, // speed and size against the default level
 	} {
 		b.Run(tc.name, func(b *testing.B) {
 			ctx := context.Background()
@@ -80,7 +82,7 @@ func BenchmarkCompact(b *testing.B) {
 				}
 				saved[obj.Key], _ = lake.ReadAll(ctx, obj.Key)
 			}
-			c, err := New(lake, &Options{Concurrency: tc.concurrency})
+			c, err := New(lake, &Options{Concurrency: tc.concurrency, ZstdLevel: tc.zstdLevel})
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -1,11 +1,14 @@
 package compact
 
 import (
+	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"math"
 	"runtime"
+	"slices"
 	"sync"
 	"time"
 	"unsafe"
@@ -168,17 +171,33 @@ func (c *Compactor) writeParquet(ctx context.Context, key string, s *runData) (F
 	}
 	w := parquet.NewGenericWriter[any](cw, opts...)
 	// Leaf columns of a parquet.Group come in name order, as s.schema.
+	// Row groups are encoded a window at a time, every column of every row
+	// group of the window in parallel, and committed in order: one row
+	// group's columns alone leave CPUs idle while its largest column
+	// finishes. The window bounds the encoded pages held before a commit.
+	workers := runtime.GOMAXPROCS(0)
+	window := make([]*parquet.ConcurrentRowGroupWriter, 0, max(2, workers))
+	var ranges [][2]int
 	for lo := 0; lo < s.rows; lo += c.opts.RowGroupRows {
+		ranges = append(ranges, [2]int{lo, min(lo+c.opts.RowGroupRows, s.rows)})
+	}
+	for len(ranges) > 0 {
 		if err := ctx.Err(); err != nil {
 			return abort(err)
 		}
-		hi := min(lo+c.opts.RowGroupRows, s.rows)
-		if err := writeRowGroup(w.ColumnWriters(), s.cols, s.schema, s.order[lo:hi]); err != nil {
+		n := min(cap(window), len(ranges))
+		for len(window) < n {
+			window = append(window, w.BeginRowGroup())
+		}
+		if err := encodeRowGroups(window[:n], s, ranges[:n], workers); err != nil {
 			return abort(fmt.Errorf("compact: encode %s: %w", key, err))
 		}
-		if err := w.Flush(); err != nil {
-			return abort(fmt.Errorf("compact: write %s: %w", key, err))
+		for _, rg := range window[:n] {
+			if _, err := rg.Commit(); err != nil {
+				return abort(fmt.Errorf("compact: write %s: %w", key, err))
+			}
 		}
+		ranges = ranges[n:]
 	}
 	if err := w.Close(); err != nil {
 		return abort(fmt.Errorf("compact: write %s: %w", key, err))
@@ -190,32 +209,57 @@ func (c *Compactor) writeParquet(ctx context.Context, key string, s *runData) (F
 	return ref, nil
 }
 
-// writeRowGroup writes the rows order of every column, encoding columns
-// in parallel: each ColumnWriter of a row group is independent.
-func writeRowGroup(writers []*parquet.ColumnWriter, cols [][]arrow.Array, schema Schema, order []uint64) error {
-	workers := min(runtime.GOMAXPROCS(0), len(cols))
-	next := make(chan int, len(cols))
+// encodeRowGroups writes the rows of ranges[i] (of s.order) to row group
+// rgs[i], on workers goroutines, one column of one row group at a time,
+// and flushes each column's last page.
+func encodeRowGroups(rgs []*parquet.ConcurrentRowGroupWriter, s *runData, ranges [][2]int, workers int) error {
+	type task struct{ rg, col int }
+	tasks := make(chan task, len(rgs)*len(s.cols))
+	// Largest columns first, so that no large one starts last.
+	cols := make([]int, len(s.cols))
 	for i := range cols {
-		next <- i
+		cols[i] = i
 	}
-	close(next)
-	errs := make([]error, len(cols))
+	slices.SortStableFunc(cols, func(a, b int) int { return cmp.Compare(columnWeight(s, b), columnWeight(s, a)) })
+	for _, ci := range cols {
+		for ri := range rgs {
+			tasks <- task{ri, ci}
+		}
+	}
+	close(tasks)
+	errs := make([]error, len(rgs)*len(s.cols))
 	var wg sync.WaitGroup
-	for range workers {
+	for range min(workers, cap(tasks)) {
 		wg.Go(func() {
 			buf := make([]parquet.Value, 0, 4096)
-			for i := range next {
-				errs[i] = writeColumn(writers[i], cols[i], schema[i].Type, i, order, buf)
+			for t := range tasks {
+				cw := rgs[t.rg].ColumnWriters()[t.col]
+				r := ranges[t.rg]
+				err := writeColumn(cw, s.cols[t.col], s.schema[t.col].Type, t.col, s.order[r[0]:r[1]], buf)
+				if err == nil {
+					err = cw.Flush()
+				}
+				errs[t.rg*len(s.cols)+t.col] = err
 			}
 		})
 	}
 	wg.Wait()
-	for _, err := range errs {
-		if err != nil {
-			return err
+	return errors.Join(errs...)
+}
+
+// columnWeight estimates the encoding work of column f: its value bytes.
+func columnWeight(s *runData, f int) int {
+	n := 0
+	for _, a := range s.cols[f] {
+		switch a := a.(type) {
+		case nil:
+		case *array.String:
+			n += len(a.ValueBytes()) + a.Len()
+		default:
+			n += 8 * a.Len()
 		}
 	}
-	return nil
+	return n
 }
 
 // writeColumn writes the rows order of one column; srcs[k] holds part k's
