@@ -259,25 +259,7 @@ func (in *Ingestor) reserveBytes(ctx context.Context, n int64) error {
 			in.detach(v)
 			continue
 		}
-		first := start.IsZero()
-		if first {
-			start = time.Now()
-			in.st.stalls.Add(1)
-		}
-		in.mu.Unlock()
-		if h := in.opts.Hooks.OnStall; h != nil && first {
-			h(StallInfo{Cause: "memory"})
-		}
-		var err error
-		select {
-		case <-ch:
-		case <-ctx.Done():
-			err = ctx.Err()
-		case <-in.closing:
-			err = loglake.ErrClosed
-		}
-		in.mu.Lock()
-		if err != nil {
+		if err := in.waitMemory(ctx, ch, &start); err != nil {
 			return err
 		}
 	}

@@ -509,6 +509,32 @@ func (in *Ingestor) endStall(start time.Time, cause string) {
 	}
 }
 
+// waitMemory waits, with in.mu released, until ch says memory was freed,
+// ctx ends or the Ingestor closes. The first wait of a stall (*start zero)
+// starts it: it is counted and reported to Hooks.OnStall. in.mu is held
+// again on return.
+func (in *Ingestor) waitMemory(ctx context.Context, ch <-chan struct{}, start *time.Time) error {
+	first := start.IsZero()
+	if first {
+		*start = time.Now()
+		in.st.stalls.Add(1)
+	}
+	in.mu.Unlock()
+	if h := in.opts.Hooks.OnStall; h != nil && first {
+		h(StallInfo{Cause: "memory"})
+	}
+	var err error
+	select {
+	case <-ch:
+	case <-ctx.Done():
+		err = ctx.Err()
+	case <-in.closing:
+		err = loglake.ErrClosed
+	}
+	in.mu.Lock()
+	return err
+}
+
 // unlock releases in.mu and then runs the stall-end hooks queued under it.
 func (in *Ingestor) unlock() {
 	ends := in.stallEnds
@@ -545,25 +571,7 @@ func (in *Ingestor) reserve(ctx context.Context, b *buffer, n int) error {
 		if in.mem.Load() == 0 {
 			return nil // b alone is over the budget: let it through
 		}
-		first := start.IsZero()
-		if first {
-			start = time.Now()
-			in.st.stalls.Add(1)
-		}
-		in.mu.Unlock()
-		if h := in.opts.Hooks.OnStall; h != nil && first {
-			h(StallInfo{Cause: "memory"})
-		}
-		var err error
-		select {
-		case <-ch:
-		case <-ctx.Done():
-			err = ctx.Err()
-		case <-in.closing:
-			err = loglake.ErrClosed
-		}
-		in.mu.Lock()
-		if err != nil {
+		if err := in.waitMemory(ctx, ch, &start); err != nil {
 			return err
 		}
 	}
