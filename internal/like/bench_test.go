@@ -1,11 +1,14 @@
 package like
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"strings"
 	"testing"
+
+	"github.com/loglake/loglake/internal/gen"
 )
 
 // windowsPaths returns n realistic Windows paths of about 255 characters,
@@ -99,4 +102,84 @@ func BenchmarkJSONPrefilterBlock(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.N)*float64(len(paths))/b.Elapsed().Seconds(), "records/s")
+}
+
+// genBlock returns an NDJSON block of records from the shared generator,
+// one record per line as the raw objects hold them, and the window titles
+// among them.
+func genBlock(records int) (block []byte, titles [][]byte) {
+	g := gen.New(gen.Config{Seed: 7})
+	env, _ := g.AppendNDJSON(nil, records)
+	for _, line := range bytes.Split(bytes.TrimSpace(env), []byte("\n")) {
+		var e struct {
+			Log []json.RawMessage `json:"log"`
+		}
+		if err := json.Unmarshal(line, &e); err != nil {
+			panic(err)
+		}
+		for _, r := range e.Log {
+			block = append(append(block, r...), '\n')
+			var w struct {
+				WindowTitle *string `json:"window_title"`
+			}
+			if json.Unmarshal(r, &w) == nil && w.WindowTitle != nil {
+				titles = append(titles, []byte(*w.WindowTitle))
+			}
+		}
+	}
+	return block, titles
+}
+
+// BenchmarkJSONPrefilterILIKE measures the raw-NDJSON prefilter for ILIKE
+// patterns over generated records (about 5% of lines mention "excel" in
+// some case; none contains "confidential").
+func BenchmarkJSONPrefilterILIKE(b *testing.B) {
+	block, _ := genBlock(20000)
+	for _, p := range []string{"%excel%", "%confidential%", "%desktop%", "%社外秘%"} {
+		b.Run(strings.Trim(p, "%"), func(b *testing.B) {
+			f := MustCompile(p, Options{IgnoreCase: true}).JSONPrefilter()
+			lines := bytes.Count(block, []byte("\n"))
+			b.SetBytes(int64(len(block)))
+			b.ReportAllocs()
+			n := 0
+			for b.Loop() {
+				n = 0
+				for sc := f.Lines(block); ; {
+					if _, _, ok := sc.Next(); !ok {
+						break
+					}
+					n++
+				}
+			}
+			b.ReportMetric(float64(b.N)*float64(lines)/b.Elapsed().Seconds(), "records/s")
+			b.ReportMetric(float64(n)/float64(lines), "passed/line")
+		})
+	}
+}
+
+// BenchmarkMatchWindowTitles measures ILIKE on short values, as on Parquet
+// dictionary entries and plain pages.
+func BenchmarkMatchWindowTitles(b *testing.B) {
+	_, titles := genBlock(20000)
+	size := 0
+	for _, t := range titles {
+		size += len(t)
+	}
+	for _, p := range []string{"%excel%", "%EXCEL", "excel%", "%社外秘%", "%report%.xlsx%", "%desk_op%"} {
+		b.Run(p, func(b *testing.B) {
+			m := MustCompile(p, Options{IgnoreCase: true})
+			b.SetBytes(int64(size))
+			b.ReportAllocs()
+			matches := 0
+			for b.Loop() {
+				for _, s := range titles {
+					if m.Match(s) {
+						matches++
+					}
+				}
+			}
+			sink = matches
+			b.ReportMetric(float64(b.N)*float64(len(titles))/b.Elapsed().Seconds(), "records/s")
+		})
+	}
 }
