@@ -145,12 +145,16 @@ func BenchmarkScanLine(b *testing.B) {
 	cfg := &chunkConfig{tsField: "timestamp", tenantField: "tenant_id", tenant: p.Tenant, rules: timeRules{true, true, true}, maxColumns: 1000}
 	b.SetBytes(n)
 	b.ReportAllocs()
+	cpu0 := cpuTime()
 	for b.Loop() {
 		ch := newChunk(cfg)
 		for _, l := range lines {
 			ch.addLine(l)
 		}
 		ch.seal(true).release()
+	}
+	if cpu := cpuTime() - cpu0; cpu > 0 {
+		b.ReportMetric(float64(n)*float64(b.N)/1e6/cpu.Seconds(), "MB/cpu-s")
 	}
 	b.ReportMetric(float64(len(lines))*float64(b.N)/b.Elapsed().Seconds(), "records/s")
 	_ = fmt.Sprint

@@ -58,73 +58,89 @@ func (b *columnBudget) admit(name []byte, max int) bool {
 	return true
 }
 
-// column accumulates one column of a chunk in an Arrow builder of its
-// current type. Rows in which the column is absent are padded with nulls
-// lazily, when the next value arrives or when the chunk is sealed.
+// column accumulates one column of a chunk in a buffer of its current
+// type. Rows in which the column is absent are padded with nulls lazily,
+// when the next value arrives or when the chunk is sealed.
 type column struct {
 	name    string
 	typ     Type // "" while only nulls were seen
 	pinned  bool
 	lastRow int
 
-	sb *array.StringBuilder // TypeString, TypeJSON
-	ib *array.Int64Builder
-	fb *array.Float64Builder
+	sb *strBuf          // TypeString, TypeJSON
+	ib *numBuf[int64]   // TypeInt64, TypeTimestamp
+	fb *numBuf[float64] // TypeFloat64
 	bb *array.BooleanBuilder
-	tb *array.TimestampBuilder
 }
 
 var tsType = &arrow.TimestampType{Unit: arrow.Microsecond, TimeZone: "UTC"}
 
-func (c *column) builder() array.Builder {
+func (c *column) len() int {
 	switch {
 	case c.sb != nil:
-		return c.sb
+		return c.sb.len()
 	case c.ib != nil:
-		return c.ib
+		return c.ib.len()
 	case c.fb != nil:
-		return c.fb
+		return c.fb.len()
 	case c.bb != nil:
-		return c.bb
-	case c.tb != nil:
-		return c.tb
-	}
-	return nil
-}
-
-func (c *column) len() int {
-	if b := c.builder(); b != nil {
-		return b.Len()
+		return c.bb.Len()
 	}
 	return 0
 }
 
 func (c *column) setType(mem memory.Allocator, t Type) {
 	c.typ = t
-	c.sb, c.ib, c.fb, c.bb, c.tb = nil, nil, nil, nil, nil
+	c.sb, c.ib, c.fb, c.bb = nil, nil, nil, nil
 	switch t {
 	case TypeString, TypeJSON:
-		c.sb = array.NewStringBuilder(mem)
-	case TypeInt64:
-		c.ib = array.NewInt64Builder(mem)
+		c.sb = newStrBuf()
+	case TypeInt64, TypeTimestamp:
+		c.ib = &numBuf[int64]{}
 	case TypeFloat64:
-		c.fb = array.NewFloat64Builder(mem)
+		c.fb = &numBuf[float64]{}
 	case TypeBool:
 		c.bb = array.NewBooleanBuilder(mem)
-	case TypeTimestamp:
-		c.tb = array.NewTimestampBuilder(mem, tsType)
 	}
 }
 
 // pad appends nulls up to row.
 func (c *column) pad(row int) {
-	b := c.builder()
-	if b == nil {
+	n := row - c.len()
+	if n <= 0 {
 		return
 	}
-	if n := row - b.Len(); n > 0 {
-		b.AppendNulls(n)
+	switch {
+	case c.sb != nil:
+		c.sb.appendNulls(n)
+	case c.ib != nil:
+		c.ib.appendNulls(n)
+	case c.fb != nil:
+		c.fb.appendNulls(n)
+	case c.bb != nil:
+		c.bb.AppendNulls(n)
 	}
+}
+
+// newArray returns the column's values as an Arrow array and empties the
+// column; nil for a column without type.
+func (c *column) newArray() arrow.Array {
+	var a arrow.Array
+	switch {
+	case c.sb != nil:
+		a = c.sb.newArray()
+	case c.ib != nil && c.typ == TypeTimestamp:
+		a = c.ib.newArray(tsType)
+	case c.ib != nil:
+		a = c.ib.newArray(arrow.PrimitiveTypes.Int64)
+	case c.fb != nil:
+		a = c.fb.newArray(arrow.PrimitiveTypes.Float64)
+	case c.bb != nil:
+		a = c.bb.NewArray()
+		c.bb.Release()
+	}
+	c.sb, c.ib, c.fb, c.bb = nil, nil, nil, nil
+	return a
 }
 
 // chunk is the in-memory, columnar (Arrow) form of a run of records: the
@@ -238,7 +254,7 @@ func (c *chunk) endRow() {
 			c.unfit = append(c.unfit, '}')
 		}
 		c.unfitCol.pad(c.rows)
-		c.unfitCol.sb.BinaryBuilder.Append(c.unfit)
+		c.unfitCol.sb.append(c.unfit)
 		c.unfitCol.lastRow = c.rows
 		c.unfit = c.unfit[:0]
 	}
@@ -367,41 +383,41 @@ func (c *chunk) store(col *column, m *member) bool {
 			c.scratch = c.appendText(c.scratch[:0], m)
 			s = c.scratch
 		}
-		col.sb.BinaryBuilder.Append(s)
+		col.sb.append(s)
 	case TypeJSON:
 		if m.kind == vJSON {
-			col.sb.BinaryBuilder.Append(m.str)
+			col.sb.append(m.str)
 		} else {
 			c.scratch = c.appendRaw(c.scratch[:0], m)
-			col.sb.BinaryBuilder.Append(c.scratch)
+			col.sb.append(c.scratch)
 		}
 	case TypeInt64:
 		switch {
 		case m.kind == vInt:
-			col.ib.Append(m.i)
+			col.ib.append(m.i)
 		case m.kind == vFloat && m.f == math.Trunc(m.f) && math.Abs(m.f) < 1<<53:
-			col.ib.Append(int64(m.f))
+			col.ib.append(int64(m.f))
 		case m.kind == vString: // pinned: a numeric string fits
 			v, err := strconv.ParseInt(unsafeString(m.str), 10, 64)
 			if err != nil {
 				return false
 			}
-			col.ib.Append(v)
+			col.ib.append(v)
 		default:
 			return false
 		}
 	case TypeFloat64:
 		switch m.kind {
 		case vInt:
-			col.fb.Append(float64(m.i))
+			col.fb.append(float64(m.i))
 		case vFloat:
-			col.fb.Append(m.f)
+			col.fb.append(m.f)
 		case vString: // pinned: a numeric string fits
 			v, err := strconv.ParseFloat(unsafeString(m.str), 64)
 			if err != nil || math.IsInf(v, 0) || math.IsNaN(v) {
 				return false
 			}
-			col.fb.Append(v)
+			col.fb.append(v)
 		default:
 			return false
 		}
@@ -416,14 +432,14 @@ func (c *chunk) store(col *column, m *member) bool {
 		}
 	case TypeTimestamp:
 		if m.kind == vTime {
-			col.tb.Append(arrow.Timestamp(m.i))
+			col.ib.append(m.i)
 			break
 		}
 		us, exact, ok := c.cfg.rules.micros(m)
 		if !ok {
 			return false
 		}
-		col.tb.Append(arrow.Timestamp(us))
+		col.ib.append(us)
 		if !exact { // keep the digits a microsecond cannot hold
 			c.keepUnfit(m)
 		}
@@ -447,27 +463,27 @@ func (c *chunk) appendText(dst []byte, m *member) []byte {
 
 // convert rebuilds col with type t, converting the values it holds.
 func (c *chunk) convert(col *column, t Type) {
-	old := col.builder().NewArray()
+	old := col.newArray()
 	defer old.Release()
 	oldType := col.typ
 	col.setType(c.mem, t)
 	var m member
 	for i := 0; i < old.Len(); i++ {
 		if old.IsNull(i) {
-			col.builder().AppendNull()
+			col.pad(i + 1)
 			continue
 		}
 		m = valueAt(old, oldType, i)
 		switch t {
 		case TypeFloat64:
 			if m.kind == vInt {
-				col.fb.Append(float64(m.i))
+				col.fb.append(float64(m.i))
 			} else {
-				col.fb.Append(m.f)
+				col.fb.append(m.f)
 			}
 		default: // TypeString
 			c.scratch = c.appendText(c.scratch[:0], &m)
-			col.sb.BinaryBuilder.Append(c.scratch)
+			col.sb.append(c.scratch)
 		}
 	}
 }
@@ -534,8 +550,7 @@ func (c *chunk) seal(sorted bool) *sealed {
 		if col.len() != c.rows && col != c.tsCol { // empty timestamp column
 			col.pad(c.rows)
 		}
-		arr := col.builder().NewArray()
-		col.builder().Release()
+		arr := col.newArray()
 		if arr.NullN() == arr.Len() && !col.pinned {
 			arr.Release()
 			continue

@@ -7,9 +7,13 @@ import (
 	"math/rand/v2"
 	"runtime"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/loglake/loglake"
@@ -144,5 +148,51 @@ func TestRunsCutAtBufferBytes(t *testing.T) {
 	}
 	if res.Records != int64(len(lines)) || res.InputBytes != int64(len(lines))*lineBytes {
 		t.Fatalf("%d records, %d input bytes; want %d, %d", res.Records, res.InputBytes, len(lines), int64(len(lines))*lineBytes)
+	}
+}
+
+// TestColumnBuffers checks the column buffers against Arrow's builders,
+// nulls at every position of a validity byte included.
+func TestColumnBuffers(t *testing.T) {
+	for _, n := range []int{0, 1, 7, 8, 9, 63, 64, 65, 1000} {
+		for _, pattern := range []func(i int) bool{
+			func(int) bool { return true },
+			func(int) bool { return false },
+			func(i int) bool { return i%3 != 0 },
+			func(i int) bool { return i >= n/2 },
+			func(i int) bool { return i < n/2 },
+		} {
+			sb, ib, fb := newStrBuf(), &numBuf[int64]{}, &numBuf[float64]{}
+			wantS := array.NewStringBuilder(memory.DefaultAllocator)
+			wantI := array.NewInt64Builder(memory.DefaultAllocator)
+			for i := range n {
+				if pattern(i) {
+					s := fmt.Sprint("v", i, strings.Repeat("x", i%50))
+					sb.append([]byte(s))
+					wantS.Append(s)
+					ib.append(int64(i))
+					fb.append(float64(i))
+					wantI.Append(int64(i))
+				} else {
+					sb.appendNulls(1)
+					wantS.AppendNull()
+					ib.appendNulls(1)
+					fb.appendNulls(1)
+					wantI.AppendNull()
+				}
+			}
+			gotS, ws := sb.newArray(), wantS.NewArray()
+			if !array.Equal(gotS, ws) {
+				t.Fatalf("n=%d: strings %v, want %v", n, gotS, ws)
+			}
+			gotI, wi := ib.newArray(arrow.PrimitiveTypes.Int64), wantI.NewArray()
+			if !array.Equal(gotI, wi) {
+				t.Fatalf("n=%d: ints %v, want %v", n, gotI, wi)
+			}
+			gotF := fb.newArray(arrow.PrimitiveTypes.Float64)
+			if gotF.NullN() != wi.NullN() || gotF.Len() != n {
+				t.Fatalf("n=%d: floats %v", n, gotF)
+			}
+		}
 	}
 }
