@@ -2,6 +2,7 @@ package like
 
 import (
 	"bytes"
+	"slices"
 	"unicode/utf8"
 )
 
@@ -25,12 +26,21 @@ import (
 //
 // A JSONPrefilter is immutable and safe for concurrent use.
 type JSONPrefilter struct {
-	lits  [][]byte // escaped literals, longest first
+	lits  []*foldLit // escaped needles, longest first
 	ascii [utf8.RuneSelf]bool
-	other []rune // non-ASCII characters of the literals
-	slash bool   // '/' occurs in a literal
+	other []rune // non-ASCII characters of the literals (and of their folds)
+	haz   []int  // the hazards to look for (hazEscape, …), in that order
 	all   bool   // every line may match: nothing to search for
 }
+
+// Kinds of hazards: bytes that may spell a needle differently.
+const (
+	hazEscape = iota // \uXXXX of a character of a needle
+	hazSlash         // \/ if a needle has a '/'
+	hazKelvin        // U+212A if an IgnoreCase needle has a 'k'
+	hazLongS         // U+017F if an IgnoreCase needle has an 's'
+	nHaz
+)
 
 // NewJSONPrefilter returns a prefilter for lines whose JSON strings contain
 // every one of literals (as returned by [Matcher.RequiredLiterals], possibly
@@ -38,46 +48,84 @@ type JSONPrefilter struct {
 // with none left every line passes. Literals with control characters or
 // U+FFFD, whose encodings vary too much, also make every line pass.
 func NewJSONPrefilter(literals ...string) *JSONPrefilter {
+	ns := make([]Needle, len(literals))
+	for i, l := range literals {
+		ns[i] = Needle{Text: l}
+	}
+	return NewJSONPrefilterNeedles(ns...)
+}
+
+// NewJSONPrefilterNeedles is NewJSONPrefilter for needles, which may be
+// searched up to ASCII case (as returned by [Matcher.Needles], possibly
+// from several patterns that must all match). Besides the escapes that
+// NewJSONPrefilter heeds, it passes every line with a raw U+212A KELVIN
+// SIGN if a case-insensitive needle has a 'k', and with a raw U+017F LONG S
+// if one has an 's', the characters that ILIKE folds to those letters.
+func NewJSONPrefilterNeedles(needles ...Needle) *JSONPrefilter {
 	f := &JSONPrefilter{}
-	for _, l := range literals {
-		if l == "" {
+	var kelvin, longS bool
+	for _, n := range needles {
+		if n.Text == "" {
 			continue
 		}
-		var esc []byte
-		for _, r := range l {
+		var lo, mask []byte
+		for _, r := range n.Text {
 			switch {
 			case r < 0x20 || r == utf8.RuneError:
 				return &JSONPrefilter{all: true}
 			case r == '"' || r == '\\':
-				esc = append(esc, '\\', byte(r))
+				lo = append(lo, '\\', byte(r))
+				mask = append(mask, 0, 0)
+			case n.IgnoreCase && 'a' <= r|0x20 && r|0x20 <= 'z':
+				lo = append(lo, byte(r|0x20))
+				mask = append(mask, 0x20)
 			default:
-				esc = utf8.AppendRune(esc, r)
+				lo = utf8.AppendRune(lo, r)
+				for len(mask) < len(lo) {
+					mask = append(mask, 0)
+				}
 			}
-			if r < utf8.RuneSelf {
-				f.ascii[r] = true
-			} else {
+			switch {
+			case r >= utf8.RuneSelf:
 				f.other = append(f.other, r)
+			case n.IgnoreCase && 'a' <= r|0x20 && r|0x20 <= 'z':
+				f.ascii[r|0x20], f.ascii[r&^0x20] = true, true
+				if r|0x20 == 'k' && !kelvin {
+					kelvin = true
+					f.other = append(f.other, '\u212a')
+				}
+				if r|0x20 == 's' && !longS {
+					longS = true
+					f.other = append(f.other, '\u017f')
+				}
+			default:
+				f.ascii[r] = true
 			}
 		}
-		f.lits = append(f.lits, esc)
+		f.lits = append(f.lits, newFoldLit(lo, mask))
 	}
 	if len(f.lits) == 0 {
 		return &JSONPrefilter{all: true}
 	}
-	f.slash = f.ascii['/']
-	// Longest first: the longest literal is usually the rarest, and it is
-	// the one NextLine searches the block for.
-	for i := 1; i < len(f.lits); i++ {
-		for j := i; j > 0 && len(f.lits[j]) > len(f.lits[j-1]); j-- {
-			f.lits[j], f.lits[j-1] = f.lits[j-1], f.lits[j]
-		}
+	f.haz = append(f.haz, hazEscape)
+	if f.ascii['/'] {
+		f.haz = append(f.haz, hazSlash)
 	}
+	if kelvin {
+		f.haz = append(f.haz, hazKelvin)
+	}
+	if longS {
+		f.haz = append(f.haz, hazLongS)
+	}
+	// Longest first: the longest literal is usually the rarest, and it is
+	// the one LineScanner searches the block for.
+	slices.SortStableFunc(f.lits, func(a, b *foldLit) int { return len(b.lo) - len(a.lo) })
 	return f
 }
 
-// JSONPrefilter returns the prefilter for the matcher's required literals.
+// JSONPrefilter returns the prefilter for the matcher's needles.
 func (m *Matcher) JSONPrefilter() *JSONPrefilter {
-	return NewJSONPrefilter(m.req...)
+	return NewJSONPrefilterNeedles(m.needles...)
 }
 
 // PassesAll reports whether the prefilter lets every line through (it has
@@ -90,8 +138,13 @@ func (f *JSONPrefilter) MayMatch(line []byte) bool {
 		return true
 	}
 	for _, l := range f.lits {
-		if !bytes.Contains(line, l) {
-			return f.nextHazard(line, 0) >= 0
+		if l.index(line) < 0 {
+			for _, h := range f.haz {
+				if f.nextHazard(h, line, 0) >= 0 {
+					return true
+				}
+			}
+			return false
 		}
 	}
 	return true
@@ -99,7 +152,11 @@ func (f *JSONPrefilter) MayMatch(line []byte) bool {
 
 // Lines returns a scanner over the lines of block that may match.
 func (f *JSONPrefilter) Lines(block []byte) LineScanner {
-	return LineScanner{f: f, block: block, hit: -1, hz: -1}
+	s := LineScanner{f: f, block: block}
+	for i := range s.next {
+		s.next[i] = -1
+	}
+	return s
 }
 
 // LineScanner walks the lines of an NDJSON block that may match a
@@ -107,15 +164,20 @@ func (f *JSONPrefilter) Lines(block []byte) LineScanner {
 // keeping one on the stack costs no allocation. It must not be copied while
 // in use by several goroutines.
 //
-// Fast path: for rare matches the scanner runs one SIMD-backed bytes.Index
-// for the longest literal, and one for "\u" escapes, over the whole block,
+// Fast path: for rare matches the scanner searches the whole block for the
+// longest literal, and for each kind of hazard (such as "\u" escapes),
 // instead of visiting every line, and finds line bounds only around hits.
-// Each byte is searched at most once per needle however many lines match.
+// The literal is found through its rarest byte with the SIMD-backed
+// bytes.IndexByte (in both cases for a letter of a case-insensitive
+// needle). Each byte is searched at most once per needle and hazard however
+// many lines match.
 type LineScanner struct {
-	f       *JSONPrefilter
-	block   []byte
-	pos     int // start of the next line to consider
-	hit, hz int // next literal hit / hazard at or after pos; -1 stale, -2 none
+	f     *JSONPrefilter
+	block []byte
+	pos   int // start of the next line to consider
+	// next holds the next literal hit (next[0]) and hazards of each kind
+	// (next[1+h]) at or after pos: below pos if stale, len(block) if none.
+	next [1 + nHaz]int
 }
 
 // Next returns the bounds of the next line that may match: block[start:end]
@@ -132,23 +194,23 @@ func (s *LineScanner) Next() (start, end int, ok bool) {
 	}
 	for s.pos < len(block) {
 		pos := s.pos
-		if s.hit != -2 && s.hit < pos {
-			s.hit = -2
-			if i := bytes.Index(block[pos:], f.lits[0]); i >= 0 {
-				s.hit = pos + i
+		if s.next[0] < pos {
+			s.next[0] = len(block)
+			if i := f.lits[0].index(block[pos:]); i >= 0 {
+				s.next[0] = pos + i
 			}
 		}
-		if s.hz != -2 && s.hz < pos {
-			s.hz = f.nextHazard(block, pos)
-			if s.hz < 0 {
-				s.hz = -2
+		c := s.next[0]
+		for _, h := range f.haz {
+			if s.next[1+h] < pos {
+				s.next[1+h] = len(block)
+				if i := f.nextHazard(h, block, pos); i >= 0 {
+					s.next[1+h] = i
+				}
 			}
+			c = min(c, s.next[1+h])
 		}
-		c := s.hit
-		if c == -2 || (s.hz != -2 && s.hz < c) {
-			c = s.hz
-		}
-		if c == -2 {
+		if c == len(block) {
 			s.pos = len(block)
 			return 0, 0, false
 		}
@@ -169,18 +231,27 @@ func lineEnd(block []byte, i int) int {
 	return len(block)
 }
 
-// nextHazard returns the position of the first escape at or after pos that
-// may encode a character of a literal differently from its usual encoding:
-// \uXXXX of such a character (any surrogate, any malformed \u) and \/ when
-// a literal contains '/'. It returns -1 if there is none.
-func (f *JSONPrefilter) nextHazard(b []byte, pos int) int {
-	u := f.nextEscape(b, pos, 'u')
-	if f.slash {
-		if s := f.nextEscape(b, pos, '/'); s >= 0 && (u < 0 || s < u) {
-			return s
-		}
+// nextHazard returns the position of the first hazard of kind h at or
+// after pos, or -1 if there is none. Hazards are bytes that may encode a
+// needle differently from the way it is searched: \uXXXX of a character
+// of a needle (any surrogate, any malformed \u), \/ when a needle contains
+// '/', and the raw non-ASCII characters that fold to 'k' and 's'.
+func (f *JSONPrefilter) nextHazard(h int, b []byte, pos int) int {
+	var i int
+	switch h {
+	case hazEscape:
+		return f.nextEscape(b, pos, 'u')
+	case hazSlash:
+		return f.nextEscape(b, pos, '/')
+	case hazKelvin:
+		i = bytes.Index(b[pos:], kelvinSign)
+	case hazLongS:
+		i = bytes.Index(b[pos:], longS)
 	}
-	return u
+	if i < 0 {
+		return -1
+	}
+	return pos + i
 }
 
 // nextEscape finds the next real escape \c (a backslash preceded by an even

@@ -100,6 +100,93 @@ func TestJSONPrefilter(t *testing.T) {
 	}
 }
 
+func TestJSONPrefilterNeedles(t *testing.T) {
+	excel := []Needle{{"excel", true}}
+	desk := []Needle{{"desk", true}}
+	tests := []struct {
+		name    string
+		needles []Needle
+		line    string
+		mayPass bool
+	}{
+		{"any case", excel, `{"t":"月次.xlsx - EXCEL"}`, true},
+		{"mixed case", excel, `{"t":"eXcEl"}`, true},
+		{"miss", excel, `{"t":"月次.docx - Word"}`, false},
+		{"exact needle stays exact", []Needle{{"excel", false}}, `{"t":"Excel"}`, false},
+		{"upper-case escape", excel, `{"t":"\u0045xcel"}`, true},
+		{"lower-case escape", excel, `{"t":"\u0065xcel"}`, true},
+		{"unrelated escape", excel, `{"t":"a \u0026 b"}`, false},
+		{"non-letter not folded", []Needle{{"a{", true}}, `{"t":"A["}`, false},
+		{"quote in needle", []Needle{{`say "HI"`, true}}, `{"m":"Say \"hi\""}`, true},
+		{"raw kelvin sign", desk, "{\"t\":\"DES\u212a\"}", true},
+		{"escaped kelvin sign", desk, `{"t":"DES\u212A"}`, true},
+		{"raw long s", desk, "{\"t\":\"DE\u017fK\"}", true},
+		{"kelvin sign without k", excel, "{\"t\":\"\u212a\"}", false},
+		{"no k no s", desk, `{"t":"DESX"}`, false},
+		{"two needles", []Needle{{"excel", true}, {"社外秘", false}}, `{"t":"【社外秘】a - Excel"}`, true},
+		{"two needles one missing", []Needle{{"excel", true}, {"社外秘", false}}, `{"t":"a - Excel"}`, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := NewJSONPrefilterNeedles(tt.needles...)
+			if got := f.MayMatch([]byte(tt.line)); got != tt.mayPass {
+				t.Errorf("MayMatch(%s) = %v, want %v", tt.line, got, tt.mayPass)
+			}
+			block := []byte("{\"x\":1}\n" + tt.line + "\n{\"y\":2}")
+			sc := f.Lines(block)
+			s, e, ok := sc.Next()
+			if tt.mayPass && (!ok || string(block[s:e]) != tt.line) {
+				t.Errorf("Next = %d,%d,%v, want the line", s, e, ok)
+			}
+			if !tt.mayPass && ok {
+				t.Errorf("Next found %q", block[s:e])
+			}
+		})
+	}
+}
+
+// TestJSONPrefilterILIKEWalk scans generated records for ILIKE patterns:
+// every line with a string value that matches must be reported, and the
+// prefilter must reject most others.
+func TestJSONPrefilterILIKEWalk(t *testing.T) {
+	block, _ := genBlock(3000)
+	lines := bytes.Split(bytes.TrimSuffix(block, []byte("\n")), []byte("\n"))
+	for _, p := range []string{"%excel%", "%EXCEL.exe", "%desktop%", "%.XLSX%", "%社外秘%", "%word"} {
+		m := MustCompile(p, Options{IgnoreCase: true})
+		f := m.JSONPrefilter()
+		reported := map[int]bool{}
+		for sc := f.Lines(block); ; {
+			s, _, ok := sc.Next()
+			if !ok {
+				break
+			}
+			reported[bytes.Count(block[:s], []byte("\n"))] = true
+		}
+		matching := 0
+		for i, line := range lines {
+			var rec map[string]any
+			if err := json.Unmarshal(line, &rec); err != nil {
+				t.Fatal(err)
+			}
+			for _, v := range rec {
+				if s, ok := v.(string); ok && m.MatchString(s) {
+					matching++
+					if !reported[i] {
+						t.Errorf("%q: line %d (%s) not reported", p, i, line)
+					}
+					break
+				}
+			}
+		}
+		if matching == 0 {
+			t.Errorf("%q matches nothing: a useless test", p)
+		}
+		if len(reported) > 2*matching+len(lines)/10 {
+			t.Errorf("%q: %d lines reported for %d matching", p, len(reported), matching)
+		}
+	}
+}
+
 func TestJSONPrefilterNextLineWalk(t *testing.T) {
 	var block []byte
 	var want []int
@@ -146,6 +233,10 @@ func FuzzJSONPrefilter(f *testing.F) {
 	f.Add("C:\\Users\\社外秘\\a.docx", "%社外秘%", false)
 	f.Add(`say "hi" </b> & a/b`, `%"hi" </b> & a/%`, false)
 	f.Add("x😀y", "%😀%", true)
+	f.Add("月次報告書.xlsx - EXCEL", "%excel%", true)
+	f.Add("DES\u212a top", "%desk%", true)
+	f.Add("\u017fTOP <&>/", "%s_o%/%", true)
+	f.Add(`C:\Users\"Excel"`, `%\"exc%`, true)
 	f.Fuzz(func(t *testing.T, s, pattern string, ignoreCase bool) {
 		m, err := Compile(pattern, Options{IgnoreCase: ignoreCase})
 		if err != nil || !utf8.ValidString(s) {

@@ -74,6 +74,7 @@ func (f *foldRune) matches(r rune) bool {
 type item struct {
 	lit   []byte     // literal bytes (case-sensitive), nil for '_' runs
 	fold  []foldRune // literal runes (IgnoreCase), nil otherwise
+	fl    *foldLit   // literal up to ASCII case (ASCII-fold segments only)
 	anyN  int        // number of '_' (lit == nil && fold == nil)
 	isLit bool
 }
@@ -95,6 +96,9 @@ type seg struct {
 	// (used without anchor under ILIKE: two IndexByte searches).
 	pair             [2]byte
 	pairMin, pairMax int
+	// fanchor replaces anchor in ASCII-fold segments: the longest literal,
+	// searched up to ASCII case, at an offset in [anchorMin, anchorMax].
+	fanchor *foldLit
 }
 
 // Matcher is a compiled LIKE or ILIKE pattern. It is immutable and safe for
@@ -115,6 +119,17 @@ type Matcher struct {
 	lit     []byte // literal of the fast paths
 	segs    []seg
 	req     []string
+	needles []Needle
+
+	// ASCII folding: with IgnoreCase, if every cased literal character is
+	// an ASCII letter, asegs is the pattern with literals compared up to
+	// ASCII case, and flit its literal for the fast paths. This is exact
+	// Unicode simple folding for subjects without U+212A KELVIN SIGN (if
+	// the pattern has a 'k') and U+017F LONG S (if it has an 's'): only
+	// those two non-ASCII characters fold to ASCII letters.
+	asegs         []seg
+	flit          *foldLit
+	kelvin, longS bool
 }
 
 // Compile compiles a LIKE pattern. '%' matches any run of characters, '_'
@@ -194,10 +209,7 @@ func Compile(pattern string, opts Options) (*Matcher, error) {
 
 	// Fast path: if no literal has a case variant, ILIKE equals LIKE.
 	m.fold = opts.IgnoreCase && hasCasedLiteral(segs)
-	m.kind = kindGeneral
-	if !m.fold {
-		m.kind = classify(segs)
-	}
+	m.kind = classify(segs)
 	if m.kind != kindGeneral {
 		for _, s := range segs {
 			if len(s) == 1 {
@@ -213,6 +225,20 @@ func Compile(pattern string, opts Options) (*Matcher, error) {
 		m.segs[i] = m.newSeg(items)
 	}
 	m.req = requiredLiterals(m.segs, m.fold)
+	m.needles = needles(m.segs, m.fold)
+	if m.fold && asciiFoldable(segs) {
+		m.asegs = make([]seg, len(segs))
+		for i, items := range segs {
+			m.asegs[i] = newASCIISeg(items)
+		}
+		if m.kind != kindGeneral {
+			m.flit = asciiFoldLit(m.lit, true)
+		}
+		for _, r := range m.pattern {
+			m.kelvin = m.kelvin || r == 'k' || r == 'K'
+			m.longS = m.longS || r == 's' || r == 'S'
+		}
+	}
 	return m, nil
 }
 
@@ -434,6 +460,12 @@ func (m *Matcher) MatchString(s string) bool {
 // Match reports whether s matches the pattern. It does not allocate and runs
 // in O(len(s)) for '%'-only patterns and O(len(s)·len(pattern)) at worst.
 func (m *Matcher) Match(s []byte) bool {
+	if m.fold {
+		if m.asegs == nil || m.kelvin && bytes.Contains(s, kelvinSign) || m.longS && bytes.Contains(s, longS) {
+			return m.matchGeneral(m.segs, s)
+		}
+		return m.matchASCIIFold(s)
+	}
 	switch m.kind {
 	case kindAny:
 		return true
@@ -447,7 +479,32 @@ func (m *Matcher) Match(s []byte) bool {
 		// Fast path: a SIMD-backed substring search.
 		return bytes.Contains(s, m.lit)
 	}
-	return m.matchGeneral(s)
+	return m.matchGeneral(m.segs, s)
+}
+
+// The UTF-8 encodings of the two non-ASCII characters that fold to ASCII
+// letters: U+212A KELVIN SIGN (k) and U+017F LATIN SMALL LETTER LONG S (s).
+var (
+	kelvinSign = []byte("\u212a")
+	longS      = []byte("\u017f")
+)
+
+// matchASCIIFold is Match for ILIKE patterns whose cased characters are
+// all ASCII letters, on a subject in which, as far as the pattern's letters
+// go, ASCII case folding is Unicode simple folding.
+func (m *Matcher) matchASCIIFold(s []byte) bool {
+	f := m.flit
+	switch m.kind {
+	case kindExact:
+		return len(s) == len(f.lo) && f.at(s)
+	case kindPrefix:
+		return len(s) >= len(f.lo) && f.at(s)
+	case kindSuffix:
+		return len(s) >= len(f.lo) && f.at(s[len(s)-len(f.lo):])
+	case kindInfix:
+		return f.index(s) >= 0
+	}
+	return m.matchGeneral(m.asegs, s)
 }
 
 // matchGeneral is the slow path. Segments between '%' are matched greedily
@@ -455,8 +512,7 @@ func (m *Matcher) Match(s []byte) bool {
 // can absorb whatever lies between two segment matches, and a segment
 // (a fixed count of characters) matched further left also ends further left.
 // Only the last segment is anchored at the end of the subject.
-func (m *Matcher) matchGeneral(s []byte) bool {
-	segs := m.segs
+func (m *Matcher) matchGeneral(segs []seg, s []byte) bool {
 	end, ok := m.matchAt(&segs[0], s, 0)
 	if !ok {
 		return false
@@ -495,7 +551,16 @@ func (m *Matcher) find(sg *seg, s []byte, pos int) (int, bool) {
 	q := -1          // next anchor occurrence, valid while q >= x+sg.anchorMin
 	p0, p1 := -1, -1 // next occurrences of sg.pair; -2: none
 	for x := pos; x+sg.minLen <= len(s); x++ {
-		if sg.anchor != nil {
+		if sg.fanchor != nil {
+			if q < x+sg.anchorMin {
+				i := sg.fanchor.index(s[x+sg.anchorMin:])
+				if i < 0 {
+					return 0, false
+				}
+				q = x + sg.anchorMin + i
+			}
+			x = max(x, q-sg.anchorMax)
+		} else if sg.anchor != nil {
 			if q < x+sg.anchorMin {
 				i := bytes.Index(s[x+sg.anchorMin:], sg.anchor)
 				if i < 0 {
@@ -562,6 +627,11 @@ func (m *Matcher) matchAt(sg *seg, s []byte, x int) (int, bool) {
 					x += w
 				}
 			}
+		case it.fl != nil:
+			if len(s)-x < len(it.lit) || !it.fl.at(s[x:]) {
+				return 0, false
+			}
+			x += len(it.lit)
 		case it.fold == nil:
 			if !bytes.HasPrefix(s[x:], it.lit) {
 				return 0, false

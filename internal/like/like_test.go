@@ -108,6 +108,33 @@ func TestMatch(t *testing.T) {
 	f("a_C", ci, "A社c", true)
 	f("%\uFFFD%", ci, "\xff", false)
 	f("%a%", ci, "\xffA", true)
+	// ILIKE with ASCII letters: the ASCII fast paths and their fallback
+	// for subjects with U+212A KELVIN SIGN or U+017F LONG S.
+	f("excel", ci, "eXCEL", true)
+	f("excel", ci, "eXCELs", false)
+	f("excel%", ci, "EXCEL.EXE", true)
+	f("excel%", ci, "EXCE", false)
+	f("%excel", ci, "月次報告書.xlsx - Excel", true)
+	f("%excel", ci, "Excel - 月次報告書.xlsx", false)
+	f("%excel%", ci, "a - EXCEL b", true)
+	f("%excel%", ci, "a - EXCE b", false)
+	f("%a{%", ci, "xA[", false) // '[' | 0x20 == '{', but '{' has no case
+	f("%a{%", ci, "xA{", true)
+	f("%x_l%", ci, "aX社Lb", true)
+	f("%x_l%", ci, "aX社外Lb", false)
+	f("%report%.XLSX%", ci, "Report 1.xlsx - Excel", true)
+	f("%report%.XLSX%", ci, "Report 1.xls - Excel", false)
+	f("%desk%", ci, "DES\u212a", true)
+	f("%desk%", ci, "DE\u017fK", true)
+	f("%desk%", ci, "DE\u017f\u212a", true)
+	f("%desk%", ci, "DESX", false)
+	f("%desk%", ci, "\u212aDESX", false)
+	f("desk", ci, "DES\u212a", true)
+	f("d_sk", ci, "Dé\u017f\u212a", true)
+	f("%excel%", ci, "\u212a EXCEL", true)
+	f("%\u212aelvin%", ci, "KELVIN", true)
+	f("%\u212aelvin%", ci, "\u212aELVIN", true)
+	f("%Ж%", ci, "xжy", true)
 }
 
 func TestCompileErrors(t *testing.T) {
@@ -234,6 +261,10 @@ func FuzzMatchVsRegexp(f *testing.F) {
 		{"%ab%ba%", "xabax", ""},
 		{"_%_", "\xff\xfe", ""},
 		{"%K%", "\u212a", ""},
+		{"%desk%", "DES\u212a", ""},
+		{"%ſtop_x%", "STOP\u212aX", ""},
+		{"%excel%", "月次報告書.xlsx - EXCEL", ""},
+		{"%a[%", "A{", ""},
 		{"a__%", "a\xe2\x82", ""},
 		{"%é_", "xÉy", ""},
 		{"#%#_##", "%_#", "#"},
