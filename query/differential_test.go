@@ -19,6 +19,9 @@ import (
 // answer compared with the reference evaluator's over the same records —
 // on raw objects only, on Parquet only, and on half-compacted partitions.
 
+// diffOps are the values of the low-cardinality column op.
+var diffOps = []string{"copy", "move", "delete", "Copy"}
+
 var diffAlphabet = []string{"a", "b", "A", "x", "社", "外", "秘", "é", "É", "%", "_", "!", "\\", "\"", "/", " ", "ß", "😀"}
 
 func randText(r *rand.Rand, max int) string {
@@ -111,6 +114,12 @@ func genDiffData(seed uint64, n int) *diffData {
 			rec["f"] = v
 			line = fmt.Appendf(line, `,"f":%s`, strconv.FormatFloat(v, 'f', -1, 64))
 		}
+		if r.IntN(4) > 0 {
+			// Few distinct values: a dictionary-encoded column.
+			v := diffOps[r.IntN(len(diffOps))]
+			rec["op"] = v
+			line = fmt.Appendf(line, `,"op":%q`, v)
+		}
 		if r.IntN(3) > 0 {
 			v := r.IntN(2) == 0
 			rec["ok"] = v
@@ -160,7 +169,7 @@ func randPred(r *rand.Rand, depth int) Expr {
 			return Not(randPred(r, depth-1))
 		}
 	}
-	switch r.IntN(9) {
+	switch r.IntN(10) {
 	case 0, 1, 2:
 		col := []string{"msg", "path"}[r.IntN(2)]
 		pat, esc := randPattern(r)
@@ -185,8 +194,30 @@ func randPred(r *rand.Rand, depth int) Expr {
 		return &CompareExpr{Op: CmpOp(r.IntN(6)), L: &Column{Name: TimeColumn}, R: Lit(ts)}
 	case 7:
 		return &CompareExpr{Op: CmpOp(r.IntN(6)), L: &Column{Name: DayColumn}, R: Lit(loglake.NewDay(2026, 11, 18+r.IntN(3)).String())}
+	case 8:
+		// Column-level fast paths: dictionary strings, booleans, integer
+		// ranges and lists, literals on the left.
+		switch r.IntN(7) {
+		case 0:
+			return Eq("op", diffOps[r.IntN(len(diffOps))])
+		case 1:
+			return In[any]("op", diffOps[r.IntN(len(diffOps))], diffOps[r.IntN(len(diffOps))])
+		case 2:
+			return Eq("ok", r.IntN(2) == 0)
+		case 3:
+			return &BetweenExpr{X: &Column{Name: "n"}, Lo: Lit(int64(r.IntN(11) - 10)), Hi: Lit(int64(r.IntN(11))), Not: r.IntN(3) == 0}
+		case 4:
+			return &InExpr{X: &Column{Name: "n"}, List: []Operand{Lit(int64(r.IntN(21) - 10)), Lit(int64(r.IntN(21) - 10))}, Not: r.IntN(3) == 0}
+		case 5:
+			return &CompareExpr{Op: CmpOp(r.IntN(6)), L: Lit(int64(r.IntN(21) - 10)), R: &Column{Name: "n"}}
+		default:
+			l := Like("op", []string{"%o%", "c_py", "%E%", "mo%"}[r.IntN(4)])
+			l.IgnoreCase = r.IntN(2) == 0
+			l.Not = r.IntN(3) == 0
+			return l
+		}
 	default:
-		col := []string{"msg", "path", "n", "f", "ok", TimeColumn}[r.IntN(6)]
+		col := []string{"msg", "path", "n", "f", "ok", "op", TimeColumn}[r.IntN(7)]
 		if r.IntN(2) == 0 {
 			return In[any](col, int64(r.IntN(5)), true, "a")
 		}
@@ -323,6 +354,17 @@ func TestDifferential(t *testing.T) {
 		}
 		check(t, mustParse(t, "SELECT dt, date_trunc('hour', timestamp) AS h, count(*) FROM logs WHERE tenant_id = 'acme' GROUP BY 1, 2"), false)
 		check(t, mustParse(t, "SELECT count(*) FROM logs WHERE tenant_id = 'acme' AND msg LIKE '%社%'"), false)
+		for range 40 {
+			var conj []Expr
+			for range 1 + r.IntN(3) {
+				conj = append(conj, randPred(r, 1))
+			}
+			q := SelectTerms(CountAll()).Where(And(append([]Expr{scoped}, conj...)...))
+			if q.Validate() != nil {
+				continue
+			}
+			check(t, q, false)
+		}
 	})
 	t.Run("order", func(t *testing.T) {
 		for _, sql := range []string{

@@ -500,9 +500,18 @@ func (x *execution) scanned(n int64) error {
 // filter runs the WHERE clause over the rows of b (all, or the candidates
 // cand) and adds the matches to s.
 func (pt *partTask) filter(b *block, cand []int32, s sink) error {
+	return pt.filterCand(b, cand, pt.x.p.pred, s)
+}
+
+// filterWith is filter over every row of b with pr in place of WHERE
+// (nil: every row matches).
+func (pt *partTask) filterWith(b *block, pr pred, s sink) error {
+	return pt.filterCand(b, nil, pr, s)
+}
+
+func (pt *partTask) filterCand(b *block, cand []int32, pr pred, s sink) error {
 	r := &rowCtx{blk: b, tenant: pt.tenant, day: pt.day}
 	get := r.get
-	pr := pt.x.p.pred
 	matched := int64(0)
 	defer func() { pt.x.ctr.rowsMatched.Add(matched) }()
 	one := func(i int) error {

@@ -24,18 +24,27 @@ const (
 // plan is a query made ready to run: the partitions to read, in order, and
 // everything the scanners need.
 type plan struct {
-	q      Query
-	scope  Scope
-	pred   pred     // nil without WHERE
-	cols   []string // record columns the query reads (not tenant_id, dt); nil with all
-	all    bool     // SELECT *: every column
-	pre    *like.JSONPrefilter
-	drive  *driveLike // a LIKE conjunct evaluated first on Parquet columns; may be nil
-	mode   mode
-	limit  int64 // LIMIT, 0 for none
-	tr     TimeRange
-	fromUS int64 // tr.From in µs (rounded up), or minInt64
-	toUS   int64 // tr.To in µs (rounded down), or maxInt64
+	q     Query
+	scope Scope
+	pred  pred     // nil without WHERE
+	cols  []string // record columns the query reads (not tenant_id, dt); nil with all
+	all   bool     // SELECT *: every column
+	pre   *like.JSONPrefilter
+	drive *driveLike // the LIKE conjunct a Parquet file must have the column of; may be nil
+	// colPreds, constPred, residual and pqCols split WHERE for Parquet
+	// scans (see colpred.go): conjuncts by the one record column they
+	// read, those that read none, the others (row by row; nil for none),
+	// and the columns decoded at surviving rows.
+	colPreds      []*colPred
+	constPred     pred
+	residual      pred
+	residualConjs []Expr
+	pqCols        []string
+	mode          mode
+	limit         int64 // LIMIT, 0 for none
+	tr            TimeRange
+	fromUS        int64 // tr.From in µs (rounded up), or minInt64
+	toUS          int64 // tr.To in µs (rounded down), or maxInt64
 	// tsOrder is +1 or -1 when the first ORDER BY term is the plain
 	// timestamp column (ASC or DESC) and the query has a LIMIT: partitions
 	// are then read from that end and reading stops once the answer is
@@ -103,6 +112,9 @@ func (e *Engine) newPlan(ctx context.Context, q Query) (*plan, error) {
 	}
 	p.pre = like.NewJSONPrefilter(prefilterLiterals(q.Filter)...)
 	p.drive = chooseDrive(q.Filter)
+	if err := p.splitFilter(); err != nil {
+		return nil, err
+	}
 
 	aggregated := len(q.Groups) > 0
 	for _, it := range q.Items {

@@ -2,11 +2,13 @@ package query
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"sort"
 	"sync/atomic"
 	"time"
@@ -61,14 +63,17 @@ type pqLeaf struct {
 
 // pqFile is an open Parquet file of a partition and what its scan needs.
 type pqFile struct {
-	ref      compact.FileRef
-	f        *parquet.File
-	leaves   map[string]pqLeaf
-	need     []string // columns to decode, sorted
-	drive    pqLeaf   // the driving LIKE's column, if hasDrive
-	hasDrive bool
-	ts       pqLeaf // the timestamp column, if hasTS
-	hasTS    bool
+	ref    compact.FileRef
+	f      *parquet.File
+	leaves map[string]pqLeaf
+	need   []string // columns to decode at surviving rows, sorted
+	evals  []pqEval // WHERE conjuncts evaluated on their column's pages
+	resid  pred     // WHERE conjuncts evaluated row by row; nil for none
+	// countOnly: nothing is decoded and nothing evaluated row by row: a
+	// count(*) sink takes the surviving rows' number.
+	countOnly bool
+	ts        pqLeaf // the timestamp column, if hasTS
+	hasTS     bool
 }
 
 // openParquet opens a Parquet file (reading its footer) and resolves its
@@ -118,24 +123,44 @@ func (pt *partTask) openParquet(ctx context.Context, ref compact.FileRef) (*pqFi
 		}
 		pf.leaves[fld.Name()] = pqLeaf{idx: i, typ: t, to: to, scale: scale}
 	}
+	// WHERE, column by column: conjuncts on a column the file lacks are
+	// decided here (NULL everywhere), those on columns read as stored are
+	// evaluated on the column's pages, the others row by row.
+	var cur any
+	if p.constPred != nil && p.constPred(pt.colGetter("", &cur)) != triTrue {
+		x.ctr.filesSkipped.Add(1)
+		return nil, nil
+	}
+	need := map[string]bool{}
+	resid := []pred{}
+	if p.residual != nil {
+		resid = append(resid, p.residual)
+	}
+	for _, cp := range p.colPreds {
+		l, ok := pf.leaves[cp.col]
+		switch {
+		case !ok:
+			if cp.p(pt.colGetter(cp.col, &cur)) != triTrue {
+				x.ctr.filesSkipped.Add(1)
+				return nil, nil
+			}
+		case evaluable(l):
+			pf.evals = append(pf.evals, pqEval{cp: cp, leaf: l})
+		default:
+			resid = append(resid, cp.p)
+			need[cp.col] = true
+		}
+	}
+	pf.resid = andPreds(resid)
 	for name := range pf.leaves {
-		if p.needsColumn(name) {
+		if p.all || need[name] {
+			pf.need = append(pf.need, name)
+		} else if _, ok := slices.BinarySearch(p.pqCols, name); ok {
 			pf.need = append(pf.need, name)
 		}
 	}
 	sort.Strings(pf.need)
-	if p.drive != nil {
-		l, ok := pf.leaves[p.drive.col]
-		if !ok {
-			x.ctr.filesSkipped.Add(1) // NULL everywhere: the conjunct is never TRUE
-			return nil, nil
-		}
-		// The dictionary fast path needs the column's values as they are
-		// compared: strings stored as strings.
-		if (l.typ == compact.TypeString || l.typ == compact.TypeJSON) && l.to == l.typ {
-			pf.drive, pf.hasDrive = l, true
-		}
-	}
+	pf.countOnly = len(pf.need) == 0 && pf.resid == nil
 	pf.ts, pf.hasTS = pf.leaves[TimeColumn]
 	pf.hasTS = pf.hasTS && pf.ts.typ == compact.TypeTimestamp && x.tsPrunable
 	return pf, nil
@@ -179,25 +204,82 @@ func (pt *partTask) scanRowGroup(ctx context.Context, pf *pqFile, rgi int, s sin
 			return nil
 		}
 	}
+	scr := pqScratchPool.Get().(*pqScratch)
+	defer pqScratchPool.Put(scr)
 	var cand []int32
-	if pf.hasDrive {
-		if err := x.scanned(meta.RowGroups[rgi].Columns[pf.drive.idx].MetaData.TotalUncompressedSize); err != nil {
-			return err
+	if len(pf.evals) > 0 {
+		if cap(scr.sel) < int(n) {
+			scr.sel = make([]bool, n)
 		}
-		var err error
-		cand, err = p.drive.candidates(chunks[pf.drive.idx], cand, ranges)
-		if err != nil {
-			return pqError(ctx, pf.ref.Key, err)
+		sel := scr.sel[:n]
+		if ranges == nil {
+			for i := range sel {
+				sel[i] = true
+			}
+		} else {
+			clear(sel)
+			for _, r := range ranges {
+				for i := r.from; i < r.to && i < n; i++ {
+					sel[i] = true
+				}
+			}
 		}
-		if len(cand) == 0 {
-			x.ctr.rowGroupsSkipped.Add(1)
-			return nil
+		// Smallest columns first: they narrow the rows the larger ones
+		// are tested at, and a row group none survives reads no more.
+		scr.order = scr.order[:0]
+		for i := range pf.evals {
+			scr.order = append(scr.order, i)
 		}
+		size := func(i int) int64 {
+			return meta.RowGroups[rgi].Columns[pf.evals[i].leaf.idx].MetaData.TotalUncompressedSize
+		}
+		slices.SortStableFunc(scr.order, func(a, b int) int { return cmp.Compare(size(a), size(b)) })
+		for _, i := range scr.order {
+			ev := &pf.evals[i]
+			if err := x.scanned(size(i)); err != nil {
+				return err
+			}
+			live, err := pt.evalColumn(chunks[ev.leaf.idx], ev, sel, ranges, scr)
+			if err != nil {
+				return pqError(ctx, pf.ref.Key, err)
+			}
+			if live == 0 {
+				x.ctr.rowGroupsSkipped.Add(1)
+				return nil
+			}
+		}
+		if pf.countOnly {
+			if as, ok := s.(*aggSink); ok && as.countOnly() {
+				live := 0
+				for _, b := range sel {
+					if b {
+						live++
+					}
+				}
+				x.ctr.rowsMatched.Add(int64(live))
+				return as.addCount(int64(live))
+			}
+		}
+		cand = scr.cand[:0]
+		for i, b := range sel {
+			if b {
+				cand = append(cand, int32(i))
+			}
+		}
+		scr.cand = cand
 	} else if ranges != nil {
+		cand = scr.cand[:0]
 		for _, r := range ranges {
 			for i := r.from; i < r.to; i++ {
 				cand = append(cand, int32(i))
 			}
+		}
+		scr.cand = cand
+	}
+	if cand == nil && pf.countOnly {
+		if as, ok := s.(*aggSink); ok && as.countOnly() {
+			x.ctr.rowsMatched.Add(n)
+			return as.addCount(n)
 		}
 	}
 	var blk block
@@ -216,7 +298,30 @@ func (pt *partTask) scanRowGroup(ctx context.Context, pf *pqFile, rgi int, s sin
 		}
 		blk.add(name, v)
 	}
-	return pt.filter(&blk, nil, s)
+	return pt.filterWith(&blk, pf.resid, s)
+}
+
+// errRowCount is a column chunk whose pages disagree with its row group's
+// number of rows.
+var errRowCount = errors.New("column chunk pages disagree with the row group's rows")
+
+// andPreds is the AND of ps; nil for none.
+func andPreds(ps []pred) pred {
+	switch len(ps) {
+	case 0:
+		return nil
+	case 1:
+		return ps[0]
+	}
+	return func(get getter) tri {
+		r := triTrue
+		for _, p := range ps {
+			if r = r.and(p(get)); r == triFalse {
+				return r
+			}
+		}
+		return r
+	}
 }
 
 // skipFile reports whether a Parquet file can hold no matching row: its

@@ -122,6 +122,29 @@ func (s *aggSink) check() error {
 
 func (s *aggSink) full() bool { return false }
 
+// countOnly reports whether every aggregate is count(*) and there is no
+// GROUP BY: rows need not be looked at, only counted (addCount).
+func (s *aggSink) countOnly() bool {
+	if len(s.a.q.Groups) > 0 {
+		return false
+	}
+	for _, t := range s.a.aggs {
+		if t.Agg != AggCount || t.Column != "" {
+			return false
+		}
+	}
+	return true
+}
+
+// addCount adds n rows to a countOnly sink.
+func (s *aggSink) addCount(n int64) error {
+	g := s.a.groups[0]
+	for _, t := range s.a.aggs {
+		g.aggs[t].count += n
+	}
+	return nil
+}
+
 // partitionDone reports whether, in a timestamp-ordered query with LIMIT,
 // no row of partition p (or of any partition after it in the plan's order)
 // can enter a result whose current threshold is thr.
