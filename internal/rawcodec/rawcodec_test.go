@@ -1,0 +1,65 @@
+package rawcodec
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"testing"
+
+	"github.com/loglake/loglake"
+)
+
+func TestRoundTrip(t *testing.T) {
+	src := bytes.Repeat([]byte(`{"tenant_id":"a","file_path":"C:\\Users\\社外秘.docx"}`+"\n"), 1000)
+	for _, c := range []loglake.Compression{loglake.CompressionZstd, loglake.CompressionGzip, loglake.CompressionNone} {
+		t.Run(string(c), func(t *testing.T) {
+			enc, err := AppendEncoded([]byte("prefix"), src, c)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.HasPrefix(enc, []byte("prefix")) {
+				t.Fatal("AppendEncoded dropped dst")
+			}
+			got, err := AppendDecoded(nil, enc[len("prefix"):], c)
+			if err != nil || !bytes.Equal(got, src) {
+				t.Fatalf("AppendDecoded: %v (equal=%v)", err, bytes.Equal(got, src))
+			}
+			r, done, err := NewReader(bytes.NewReader(enc[len("prefix"):]), c)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err = io.ReadAll(r)
+			done()
+			if err != nil || !bytes.Equal(got, src) {
+				t.Fatalf("NewReader: %v (equal=%v)", err, bytes.Equal(got, src))
+			}
+			key := "raw/x" + c.Ext()
+			if k, ok := FromKey(key); !ok || k != c {
+				t.Fatalf("FromKey(%q) = %v, %v", key, k, ok)
+			}
+		})
+	}
+	if _, ok := FromKey("raw/x.ndjson.zst.1234.tmp"); ok {
+		t.Error("FromKey accepted a temp file")
+	}
+}
+
+func TestCorruptIsMarked(t *testing.T) {
+	junk := []byte("this is not compressed data at all")
+	for _, c := range []loglake.Compression{loglake.CompressionZstd, loglake.CompressionGzip} {
+		if _, err := AppendDecoded(nil, junk, c); !errors.Is(err, loglake.ErrCorrupt) {
+			t.Errorf("%s: AppendDecoded(junk) = %v, want ErrCorrupt", c, err)
+		}
+		r, done, err := NewReader(bytes.NewReader(junk), c)
+		if err == nil {
+			_, err = io.ReadAll(r)
+			done()
+		}
+		if !errors.Is(err, loglake.ErrCorrupt) {
+			t.Errorf("%s: NewReader(junk) = %v, want ErrCorrupt", c, err)
+		}
+	}
+	if _, err := AppendEncoded(nil, nil, "lz9"); !errors.Is(err, loglake.ErrInvalidOptions) {
+		t.Errorf("unknown codec = %v, want ErrInvalidOptions", err)
+	}
+}
