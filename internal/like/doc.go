@@ -27,12 +27,20 @@
 // and O(len(subject)·len(pattern)) at worst with '_'. Patterns of the forms
 // "lit", "lit%", "%lit" and "%lit%" take fast paths (bytes.Equal, HasPrefix,
 // HasSuffix and the SIMD-backed bytes.Index); ILIKE takes them too when no
-// literal character has a case variant (e.g. '%社外秘%'). Match does not
-// allocate.
+// literal character has a case variant (e.g. '%社外秘%'). ILIKE patterns
+// whose cased characters are all ASCII letters (e.g. '%excel%') are matched
+// up to ASCII case on the bytes, which is exact Unicode simple folding
+// unless the subject holds U+212A KELVIN SIGN or U+017F LONG S (the only
+// non-ASCII characters that fold to ASCII letters, 'k' and 's'); such
+// subjects, and patterns with other cased letters, take the general path.
+// Literals are found through their rarest byte (in both cases for a
+// letter) with the SIMD-backed bytes.IndexByte. Match does not allocate.
 //
 // # Raw NDJSON
 //
 // [Matcher.RequiredLiterals] lists byte strings any matching value contains;
-// [JSONPrefilter] searches them in raw NDJSON lines or whole blocks of lines
-// before any JSON is parsed, staying correct for JSON-escaped text.
+// [Matcher.Needles] adds, for ILIKE, runs of ASCII letters that it contains
+// up to case. [JSONPrefilter] searches them in raw NDJSON lines or whole
+// blocks of lines before any JSON is parsed, staying correct for
+// JSON-escaped text and for the Kelvin sign and long s.
 package like

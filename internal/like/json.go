@@ -20,6 +20,11 @@ import (
 // since such a line may spell the literal differently. An escaped backslash
 // followed by 'u' (C:\\users) is not a \u escape and does not count.
 //
+// Case-insensitive needles ([Needle] with IgnoreCase) are searched up to
+// the case of their ASCII letters; \u escapes of either case count, and
+// a line with a raw U+212A KELVIN SIGN or U+017F LONG S passes if a needle
+// has a 'k' or an 's', since ILIKE folds those characters to the letters.
+//
 // Lines the prefilter rejects are not parsed at all, so a malformed line
 // that cannot match is skipped silently; callers that must report malformed
 // lines need to parse those anyway.
