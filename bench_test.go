@@ -71,7 +71,7 @@ func BenchmarkIngest(b *testing.B) {
 				b.Fatal(err)
 			}
 			defer lake.Close()
-			in, err := ingest.New(lake, ingest.Options{CarryFields: []string{"device_id"}})
+			in, err := ingest.New(lake, &ingest.Options{CarryFields: []string{"device_id"}})
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -116,7 +116,7 @@ func BenchmarkIngestCompact(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		in, err := ingest.New(lake, ingest.Options{CarryFields: []string{"device_id"}})
+		in, err := ingest.New(lake, &ingest.Options{CarryFields: []string{"device_id"}})
 		if err != nil {
 			b.Fatal(err)
 		}

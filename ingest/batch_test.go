@@ -23,7 +23,7 @@ func TestAddBatchIdempotent(t *testing.T) {
 	}
 	opts := Options{BufferBytes: 2 << 10, CarryFields: []string{"device_id"}}
 	deliver := func() BatchResult {
-		in, err := New(lake, opts)
+		in, err := New(lake, &opts)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -62,7 +62,7 @@ func TestAddBatchIdempotent(t *testing.T) {
 		}
 	}
 	// Another batch id writes other keys.
-	in, _ := New(lake, opts)
+	in, _ := New(lake, &opts)
 	defer in.Close(ctx)
 	other, err := in.AddBatch(ctx, "shard-2", items[:1])
 	if err != nil {
@@ -127,7 +127,7 @@ func TestAddBatchFailures(t *testing.T) {
 func TestAddBatchReject(t *testing.T) {
 	ctx := context.Background()
 	lake, _ := newTestLake(t)
-	in, err := New(lake, Options{MaxActivePartitions: 2, Policy: Reject})
+	in, err := New(lake, &Options{MaxActivePartitions: 2, Policy: Reject})
 	if err != nil {
 		t.Fatal(err)
 	}

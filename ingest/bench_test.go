@@ -54,7 +54,7 @@ func benchIngest(b *testing.B, url string, opts Options, parallel bool) {
 		b.Fatal(err)
 	}
 	defer lake.Close()
-	ing, err := New(lake, opts)
+	ing, err := New(lake, &opts)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -119,7 +119,7 @@ func BenchmarkIngestScan(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	ing, err := New(lake, Options{CarryFields: []string{"device_id"}})
+	ing, err := New(lake, &Options{CarryFields: []string{"device_id"}})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -158,7 +158,7 @@ func BenchmarkIngestPeakHeap(b *testing.B) {
 			var peak uint64
 			var inBytes int64
 			for b.Loop() {
-				ing, err := New(lake, Options{MaxBufferedBytes: budget})
+				ing, err := New(lake, &Options{MaxBufferedBytes: budget})
 				if err != nil {
 					b.Fatal(err)
 				}

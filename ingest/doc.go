@@ -5,7 +5,7 @@
 // errors, its duplicates on retry, or the transform Lambda it needs to split
 // a nested array.
 //
-//	in, err := ingest.New(lake, ingest.Options{CarryFields: []string{"device_id"}})
+//	in, err := ingest.New(lake, &ingest.Options{CarryFields: []string{"device_id"}})
 //	…
 //	err = in.Add(ctx, body)   // an envelope, a bare record, or NDJSON of either
 //	…

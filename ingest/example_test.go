@@ -18,7 +18,7 @@ func Example() {
 	}
 	defer lake.Close()
 
-	in, err := ingest.New(lake, ingest.Options{CarryFields: []string{"device_id"}})
+	in, err := ingest.New(lake, &ingest.Options{CarryFields: []string{"device_id"}})
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -63,7 +63,7 @@ func ExampleIngestor_AddBatch() {
 		log.Fatal(err)
 	}
 	defer lake.Close()
-	in, err := ingest.New(lake, ingest.Options{})
+	in, err := ingest.New(lake, &ingest.Options{})
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -91,7 +91,7 @@ func ExampleFlushError() {
 		log.Fatal(err)
 	}
 	defer lake.Close()
-	in, err := ingest.New(lake, ingest.Options{MaxActivePartitions: 1, Policy: ingest.Reject})
+	in, err := ingest.New(lake, &ingest.Options{MaxActivePartitions: 1, Policy: ingest.Reject})
 	if err != nil {
 		log.Fatal(err)
 	}

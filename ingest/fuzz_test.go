@@ -23,7 +23,7 @@ func FuzzFeed(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	lake, _ := newTestLake(f)
-	in, err := New(lake, Options{CarryFields: []string{"device_id"}, MaxRecordBytes: 256})
+	in, err := New(lake, &Options{CarryFields: []string{"device_id"}, MaxRecordBytes: 256})
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -74,7 +74,7 @@ func FuzzFeed(f *testing.F) {
 // envelope once its buffers have grown.
 func TestFeedAllocs(t *testing.T) {
 	lake, _ := newTestLake(t)
-	in, err := New(lake, Options{CarryFields: []string{"device_id"}})
+	in, err := New(lake, &Options{CarryFields: []string{"device_id"}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -32,10 +32,10 @@ func newTestLake(t testing.TB, opts ...loglake.Option) (*loglake.Lake, *faultblo
 }
 
 // fastRetries are options for tests: quick retries.
-func fastRetries(o Options) Options {
+func fastRetries(o Options) *Options {
 	o.RetryBaseDelay = time.Millisecond
 	o.RetryMaxDelay = 4 * time.Millisecond
-	return o
+	return &o
 }
 
 // object is one decoded object of the lake.

@@ -8,7 +8,7 @@ import (
 func TestSmoke(t *testing.T) {
 	ctx := context.Background()
 	lake, _ := newTestLake(t)
-	in, err := New(lake, Options{CarryFields: []string{"device_id"}})
+	in, err := New(lake, &Options{CarryFields: []string{"device_id"}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -118,14 +118,19 @@ type refCount struct {
 
 // New returns an Ingestor that writes to lake. It checks opts (every bad
 // field is named in one error wrapping loglake.ErrInvalidOptions) and
-// starts the upload workers. The caller must Close it; lake must stay open
-// until then.
-func New(lake *loglake.Lake, opts Options) (*Ingestor, error) {
+// starts the upload workers. opts may be nil (all defaults); New works on a
+// copy and never changes the caller's Options. The caller must Close the
+// Ingestor; lake must stay open until then.
+func New(lake *loglake.Lake, opts *Options) (*Ingestor, error) {
 	if lake == nil {
 		return nil, fmt.Errorf("%w: ingest: nil lake", loglake.ErrInvalidOptions)
 	}
+	var given Options
+	if opts != nil {
+		given = *opts
+	}
 	s := lake.Settings()
-	o := opts.withDefaults(lake)
+	o := given.withDefaults(lake)
 	if err := o.validate(s); err != nil {
 		return nil, err
 	}

@@ -184,7 +184,7 @@ func TestNothingLostUnderFaults(t *testing.T) {
 			}
 			if tc.wantSpill {
 				// Recover moves spill into raw, and is idempotent.
-				rec, err := New(lake, Options{})
+				rec, err := New(lake, &Options{})
 				if err != nil {
 					t.Fatal(err)
 				}

@@ -26,7 +26,7 @@ func TestQuotaFlushOldest(t *testing.T) {
 	lake, _ := newTestLake(t)
 	w := partitionsWorkload()
 	const budget = 1 << 20 // room for the quota's 10 buffers of 64 KiB
-	in, err := New(lake, Options{MaxActivePartitions: 10, MaxBufferedBytes: budget})
+	in, err := New(lake, &Options{MaxActivePartitions: 10, MaxBufferedBytes: budget})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -62,7 +62,7 @@ func TestQuotaFlushOldest(t *testing.T) {
 func TestQuotaPerTenant(t *testing.T) {
 	ctx := context.Background()
 	lake, _ := newTestLake(t)
-	in, err := New(lake, Options{MaxActivePartitions: 20, MaxActivePartitionsPerTenant: 2, Policy: Reject})
+	in, err := New(lake, &Options{MaxActivePartitions: 20, MaxActivePartitionsPerTenant: 2, Policy: Reject})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -88,7 +88,7 @@ func TestQuotaReject(t *testing.T) {
 	ctx := context.Background()
 	lake, _ := newTestLake(t)
 	w := partitionsWorkload()
-	in, err := New(lake, Options{MaxActivePartitions: 10, Policy: Reject})
+	in, err := New(lake, &Options{MaxActivePartitions: 10, Policy: Reject})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -119,7 +119,7 @@ func TestQuotaBlock(t *testing.T) {
 		lake, _ := newTestLake(t)
 		w := newWorkload(6, 25, 4)
 		var stalls atomic.Int64
-		in, err := New(lake, Options{MaxActivePartitions: 10, Policy: Block, BufferInterval: 20 * time.Millisecond,
+		in, err := New(lake, &Options{MaxActivePartitions: 10, Policy: Block, BufferInterval: 20 * time.Millisecond,
 			Hooks: Hooks{OnStall: func(s StallInfo) {
 				if s.Wait == 0 {
 					stalls.Add(1)
@@ -144,7 +144,7 @@ func TestQuotaBlock(t *testing.T) {
 	t.Run("ctx ends", func(t *testing.T) {
 		lake, _ := newTestLake(t)
 		w := newWorkload(3, 25, 4)
-		in, err := New(lake, Options{MaxActivePartitions: 10, Policy: Block})
+		in, err := New(lake, &Options{MaxActivePartitions: 10, Policy: Block})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -176,7 +176,7 @@ func TestMemoryStall(t *testing.T) {
 	fb.Add(&faultblob.Rule{Kinds: []faultblob.OpKind{faultblob.OpWrite}, Delay: 3 * time.Millisecond, DelayOnly: true})
 	var began, ended atomic.Int64
 	var in *Ingestor
-	in, err := New(lake, Options{BufferBytes: 4 << 10, MaxBufferedBytes: 16 << 10, MaxConcurrentUploads: 1,
+	in, err := New(lake, &Options{BufferBytes: 4 << 10, MaxBufferedBytes: 16 << 10, MaxConcurrentUploads: 1,
 		Hooks: Hooks{OnStall: func(s StallInfo) {
 			_ = in.Stats() // hooks may call the Ingestor
 			if s.Wait == 0 {
@@ -207,7 +207,7 @@ func TestAgeFlush(t *testing.T) {
 	ctx := context.Background()
 	lake, _ := newTestLake(t)
 	flushed := make(chan FlushInfo, 10)
-	in, err := New(lake, Options{BufferInterval: 20 * time.Millisecond, Hooks: Hooks{OnFlush: func(f FlushInfo) { flushed <- f }}})
+	in, err := New(lake, &Options{BufferInterval: 20 * time.Millisecond, Hooks: Hooks{OnFlush: func(f FlushInfo) { flushed <- f }}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -229,7 +229,7 @@ func TestConcurrentUse(t *testing.T) {
 	before := runtime.NumGoroutine()
 	ctx := context.Background()
 	lake, _ := newTestLake(t)
-	in, err := New(lake, Options{BufferBytes: 8 << 10, MaxBufferedBytes: 64 << 10, MaxActivePartitions: 12, BufferInterval: 5 * time.Millisecond})
+	in, err := New(lake, &Options{BufferBytes: 8 << 10, MaxBufferedBytes: 64 << 10, MaxActivePartitions: 12, BufferInterval: 5 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -311,7 +311,7 @@ func TestClose(t *testing.T) {
 	before := runtime.NumGoroutine()
 	ctx := context.Background()
 	lake, fb := newTestLake(t)
-	in, err := New(lake, Options{BufferInterval: time.Second})
+	in, err := New(lake, &Options{BufferInterval: time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -340,7 +340,7 @@ func TestClose(t *testing.T) {
 	t.Run("ctx ends while uploads hang", func(t *testing.T) {
 		before := runtime.NumGoroutine()
 		fb.Add(&faultblob.Rule{Kinds: []faultblob.OpKind{faultblob.OpWrite}, Delay: time.Hour})
-		in, err := New(lake, Options{})
+		in, err := New(lake, &Options{})
 		if err != nil {
 			t.Fatal(err)
 		}

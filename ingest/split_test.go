@@ -29,7 +29,7 @@ func ingestAll(t *testing.T, lake *loglake.Lake, opts Options, inputs ...string)
 	t.Helper()
 	ctx := context.Background()
 	opts.now = func() time.Time { return testNow }
-	in, err := New(lake, opts)
+	in, err := New(lake, &opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -260,7 +260,7 @@ func TestSplit(t *testing.T) {
 
 func TestOptionsValidate(t *testing.T) {
 	lake, _ := newTestLake(t)
-	_, err := New(lake, Options{
+	_, err := New(lake, &Options{
 		BufferBytes:    -1,
 		BufferInterval: time.Hour,
 		Policy:         Policy(9),
@@ -277,7 +277,7 @@ func TestOptionsValidate(t *testing.T) {
 		}
 	}
 	opts := Options{CarryFields: []string{"device_id"}}
-	in, err := New(lake, opts)
+	in, err := New(lake, &opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -285,7 +285,7 @@ func TestOptionsValidate(t *testing.T) {
 	if opts.BufferBytes != 0 || opts.LogField != "" {
 		t.Error("New changed the caller's options")
 	}
-	if _, err := New(nil, Options{}); !errors.Is(err, loglake.ErrInvalidOptions) {
+	if _, err := New(nil, &Options{}); !errors.Is(err, loglake.ErrInvalidOptions) {
 		t.Errorf("nil lake: %v", err)
 	}
 }

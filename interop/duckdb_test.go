@@ -221,7 +221,7 @@ func TestDuckDBReadsCompactedLake(t *testing.T) {
 // in raw/.
 func ingestAll(ctx context.Context, t *testing.T, lake *loglake.Lake, data []byte) {
 	t.Helper()
-	ing, err := ingest.New(lake, ingest.Options{CarryFields: []string{"device_id"}})
+	ing, err := ingest.New(lake, &ingest.Options{CarryFields: []string{"device_id"}})
 	if err != nil {
 		t.Fatal(err)
 	}

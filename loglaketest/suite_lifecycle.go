@@ -130,7 +130,7 @@ func testIngestSpillRecover(t *testing.T, f *fixture) {
 
 	// Act 1: transient faults — the 2nd to 5th raw upload fail.
 	fl.faults.Add(&faultblob.Rule{Kinds: []faultblob.OpKind{faultblob.OpWrite}, KeyPrefix: loglake.AreaRaw + "/", Skip: 1, Times: 4})
-	in, err := ingest.New(fl.lake, opts)
+	in, err := ingest.New(fl.lake, &opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -159,7 +159,7 @@ func testIngestSpillRecover(t *testing.T, f *fixture) {
 	fl.faults.Add(&faultblob.Rule{Kinds: []faultblob.OpKind{faultblob.OpWrite}, KeyPrefix: loglake.AreaRaw + "/"})
 	o2 := opts
 	o2.MaxRetries = 1
-	in, err = ingest.New(fl.lake, o2)
+	in, err = ingest.New(fl.lake, &o2)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -183,7 +183,7 @@ func testIngestSpillRecover(t *testing.T, f *fixture) {
 
 	// Act 3: the store heals; Recover.
 	fl.faults.Reset()
-	rec, err := ingest.New(fl.lake, ingest.Options{WriterID: "recover"})
+	rec, err := ingest.New(fl.lake, &ingest.Options{WriterID: "recover"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -219,7 +219,7 @@ func testIngestSpillRecover(t *testing.T, f *fixture) {
 // ingestAll ingests in without faults; Close must return nil.
 func ingestAll(t testing.TB, ctx context.Context, l *loglake.Lake, in input) {
 	t.Helper()
-	ing, err := ingest.New(l, ingest.Options{BufferBytes: 16 << 10, WriterID: "conformance"})
+	ing, err := ingest.New(l, &ingest.Options{BufferBytes: 16 << 10, WriterID: "conformance"})
 	if err != nil {
 		t.Fatal(err)
 	}

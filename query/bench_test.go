@@ -101,7 +101,7 @@ func makeBenchLake(dir string, compacted bool) *benchLake {
 	end := time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC)
 	g := gen.New(gen.Config{Tenants: 1, Days: 7, End: end, Seed: 42})
 	bl.tenant = g.Tenants()[0]
-	ing, err := ingest.New(lake, ingest.Options{})
+	ing, err := ingest.New(lake, &ingest.Options{})
 	if err != nil {
 		bl.setupErr = err
 		return bl

@@ -17,7 +17,7 @@ func exampleLake(ctx context.Context) (*loglake.Lake, error) {
 	if err != nil {
 		return nil, err
 	}
-	ing, err := ingest.New(lake, ingest.Options{})
+	ing, err := ingest.New(lake, &ingest.Options{})
 	if err != nil {
 		return nil, err
 	}

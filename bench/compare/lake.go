@@ -47,7 +47,7 @@ func lakeIngest(ctx context.Context, t task) (result, error) {
 			return err
 		}
 		defer lake.Close()
-		ing, err := ingest.New(lake, ingest.Options{CarryFields: []string{"device_id"}})
+		ing, err := ingest.New(lake, &ingest.Options{CarryFields: []string{"device_id"}})
 		if err != nil {
 			return err
 		}

@@ -121,7 +121,7 @@ func runIngest(ctx context.Context, e *env, lake *loglake.Lake, opts ingest.Opti
 			mu.Unlock()
 		}
 	}
-	ing, err := ingest.New(lake, opts)
+	ing, err := ingest.New(lake, &opts)
 	if err != nil {
 		return nil, err
 	}

@@ -17,7 +17,7 @@ func TestQueryCommand(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ing, err := ingest.New(lake, ingest.Options{})
+	ing, err := ingest.New(lake, &ingest.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

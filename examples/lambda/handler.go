@@ -122,7 +122,7 @@ func NewHandler(lake *loglake.Lake, cfg Config) (*Handler, error) {
 	if err := c.validate(); err != nil {
 		return nil, err
 	}
-	in, err := ingest.New(lake, c.Ingest)
+	in, err := ingest.New(lake, &c.Ingest)
 	if err != nil {
 		return nil, err
 	}

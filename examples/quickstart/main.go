@@ -56,7 +56,7 @@ func run(ctx context.Context, dir string, records, tenants, days int) error {
 	// records and buffers them per tenant and day.
 	g := gen.New(gen.Config{Tenants: tenants, Days: days, End: time.Now().UTC().AddDate(0, 0, -1)})
 	// device_id and agent_version are envelope fields every record keeps.
-	ing, err := ingest.New(lake, ingest.Options{CarryFields: []string{"device_id", "agent_version"}})
+	ing, err := ingest.New(lake, &ingest.Options{CarryFields: []string{"device_id", "agent_version"}})
 	if err != nil {
 		return err
 	}
