@@ -93,6 +93,13 @@ func (pt *partTask) evalColumn(cc parquet.ColumnChunk, ev *pqEval, sel []bool, r
 
 	pages := cc.Pages()
 	defer pages.Close()
+	if l.typ == compact.TypeBool {
+		// A page read after a seek is a slice of the page, and a slice of
+		// a boolean page starts at a bit offset its Data does not tell:
+		// boolean chunks are small, read them whole (sel is clear outside
+		// ranges already).
+		ranges = nil
+	}
 	if ranges != nil {
 		if _, err := cc.OffsetIndex(); err != nil {
 			return 0, err
@@ -231,7 +238,7 @@ func (pt *partTask) evalColumn(cc parquet.ColumnChunk, ev *pqEval, sel []bool, r
 	}
 	// Rows past the chunk's pages (or past the ranges) were never
 	// evaluated: they cannot be TRUE.
-	if ranges == nil && row < len(sel) {
+	if ranges == nil && row != len(sel) {
 		return 0, errRowCount
 	}
 	live := 0

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/parquet-go/parquet-go"
+	"github.com/parquet-go/parquet-go/encoding"
 
 	"github.com/loglake/loglake"
 	"github.com/loglake/loglake/compact"
@@ -675,6 +676,11 @@ func (v *pqVec) decode(cc parquet.ColumnChunk, l pqLeaf, cand []int32, seek bool
 			parquet.Release(page)
 			continue
 		}
+		if v.appendPage(page, l, row, cand, &ci, seek) {
+			row += nrows
+			parquet.Release(page)
+			continue
+		}
 		vr := page.Values()
 		for {
 			k, err := vr.ReadValues(v.buf)
@@ -771,5 +777,193 @@ func (v *pqVec) append(pv parquet.Value, l pqLeaf) {
 	v.i64 = append(v.i64, i)
 	v.f64 = append(v.f64, f)
 	v.bools = append(v.bools, b)
+	v.offs = append(v.offs, uint32(len(v.data)))
+}
+
+// appendPage appends the page's values at the candidate rows cand[*ci:]
+// (every row for nil cand) straight from its encoded data, advancing *ci;
+// row is the page's first row, seek whether the page may be a slice (read
+// after a seek). It returns false, appending nothing, for
+// pages it has no fast path for (values widened to another type, unknown
+// encodings): the caller reads them value by value.
+func (v *pqVec) appendPage(page parquet.Page, l pqLeaf, row int32, cand []int32, ci *int, seek bool) bool {
+	if seek && l.typ == compact.TypeBool {
+		return false // a sliced boolean page starts at a bit offset its Data does not tell
+	}
+	if l.typ != v.typ && !(l.typ == compact.TypeJSON && v.typ == compact.TypeString) {
+		return false
+	}
+	nrows := int(page.NumRows())
+	def := page.DefinitionLevels()
+	if len(def) != 0 && len(def) != nrows {
+		return false
+	}
+	vals := page.Data()
+	kind := vals.Kind()
+	pd := page.Dictionary()
+	var idx []int32
+	if pd != nil {
+		if kind != encoding.Int32 {
+			return false
+		}
+		idx = vals.Int32()
+		vals = pd.Page().Data()
+		kind = vals.Kind()
+	}
+	var (
+		data []byte
+		offs []uint32
+		i64  []int64
+		i32  []int32
+		f64  []float64
+		f32  []float32
+		bits []byte
+	)
+	switch {
+	case (v.typ == compact.TypeString || v.typ == compact.TypeJSON) && kind == encoding.ByteArray:
+		data, offs = vals.ByteArray()
+	case (v.typ == compact.TypeInt64 || v.typ == compact.TypeTimestamp) && kind == encoding.Int64:
+		i64 = vals.Int64()
+	case v.typ == compact.TypeInt64 && kind == encoding.Int32:
+		i32 = vals.Int32()
+	case v.typ == compact.TypeFloat64 && kind == encoding.Double:
+		f64 = vals.Double()
+	case v.typ == compact.TypeFloat64 && kind == encoding.Float:
+		f32 = vals.Float()
+	case v.typ == compact.TypeBool && kind == encoding.Boolean && pd == nil:
+		bits = vals.Boolean()
+	default:
+		return false
+	}
+	if offs == nil && i64 == nil && i32 == nil && f64 == nil && f32 == nil && bits == nil {
+		bits = []byte{} // no values at all: only NULLs may follow
+		if v.typ != compact.TypeBool {
+			offs = []uint32{0}
+		}
+	}
+	// Check the value counts before appending anything.
+	nv := nrows
+	if len(def) != 0 {
+		nv = 0
+		for _, d := range def {
+			if d != 0 {
+				nv++
+			}
+		}
+	}
+	nd := nv // values in the value buffer
+	if idx != nil {
+		if len(idx) < nv {
+			return false
+		}
+		nd = -1
+	}
+	switch {
+	case offs != nil:
+		if len(offs) == 0 || nd >= 0 && len(offs) < nd+1 {
+			return false
+		}
+	case i64 != nil:
+		if nd >= 0 && len(i64) < nd {
+			return false
+		}
+	case i32 != nil:
+		if nd >= 0 && len(i32) < nd {
+			return false
+		}
+	case f64 != nil:
+		if nd >= 0 && len(f64) < nd {
+			return false
+		}
+	case f32 != nil:
+		if nd >= 0 && len(f32) < nd {
+			return false
+		}
+	case bits != nil:
+		if len(bits)*8 < nd {
+			return false
+		}
+	}
+	dictLen := -1
+	if idx != nil {
+		switch {
+		case offs != nil:
+			dictLen = len(offs) - 1
+		case i64 != nil:
+			dictLen = len(i64)
+		case i32 != nil:
+			dictLen = len(i32)
+		case f64 != nil:
+			dictLen = len(f64)
+		case f32 != nil:
+			dictLen = len(f32)
+		default:
+			dictLen = 0
+		}
+	}
+	j := 0 // the next non-NULL value
+	for r := range nrows {
+		null := len(def) != 0 && def[r] == 0
+		if cand != nil {
+			if *ci >= len(cand) {
+				return true
+			}
+			if cand[*ci] != row+int32(r) {
+				if !null {
+					j++
+				}
+				continue
+			}
+			*ci++
+		}
+		if null {
+			v.appendNull()
+			continue
+		}
+		k := j
+		j++
+		if idx != nil {
+			k = int(idx[k])
+			if k < 0 || k >= dictLen {
+				v.appendNull() // a corrupt index reads as NULL
+				continue
+			}
+		}
+		var (
+			iv int64
+			fv float64
+			bv bool
+		)
+		switch {
+		case offs != nil:
+			v.data = append(v.data, data[offs[k]:offs[k+1]]...)
+		case i64 != nil:
+			iv = i64[k]
+			if v.typ == compact.TypeTimestamp {
+				iv = scaleMicros(iv, l.scale)
+			}
+		case i32 != nil:
+			iv = int64(i32[k])
+		case f64 != nil:
+			fv = f64[k]
+		case f32 != nil:
+			fv = float64(f32[k])
+		case bits != nil:
+			bv = bits[k/8]>>(k%8)&1 != 0
+		}
+		v.null = append(v.null, false)
+		v.i64 = append(v.i64, iv)
+		v.f64 = append(v.f64, fv)
+		v.bools = append(v.bools, bv)
+		v.offs = append(v.offs, uint32(len(v.data)))
+	}
+	return true
+}
+
+func (v *pqVec) appendNull() {
+	v.null = append(v.null, true)
+	v.i64 = append(v.i64, 0)
+	v.f64 = append(v.f64, 0)
+	v.bools = append(v.bools, false)
 	v.offs = append(v.offs, uint32(len(v.data)))
 }
