@@ -176,7 +176,7 @@ func (c *Compactor) writeParquet(ctx context.Context, key string, s *runData) (F
 	// group's columns alone leave CPUs idle while its largest column
 	// finishes. The window bounds the encoded pages held before a commit.
 	workers := runtime.GOMAXPROCS(0)
-	window := make([]*parquet.ConcurrentRowGroupWriter, 0, max(2, workers))
+	window := make([]*parquet.ConcurrentRowGroupWriter, 0, 2) // each holds a buffer per column
 	var ranges [][2]int
 	for lo := 0; lo < s.rows; lo += c.opts.RowGroupRows {
 		ranges = append(ranges, [2]int{lo, min(lo+c.opts.RowGroupRows, s.rows)})
@@ -210,8 +210,7 @@ func (c *Compactor) writeParquet(ctx context.Context, key string, s *runData) (F
 }
 
 // encodeRowGroups writes the rows of ranges[i] (of s.order) to row group
-// rgs[i], on workers goroutines, one column of one row group at a time,
-// and flushes each column's last page.
+// rgs[i], on workers goroutines, one column of one row group at a time.
 func encodeRowGroups(rgs []*parquet.ConcurrentRowGroupWriter, s *runData, ranges [][2]int, workers int) error {
 	type task struct{ rg, col int }
 	tasks := make(chan task, len(rgs)*len(s.cols))
@@ -235,11 +234,10 @@ func encodeRowGroups(rgs []*parquet.ConcurrentRowGroupWriter, s *runData, ranges
 			for t := range tasks {
 				cw := rgs[t.rg].ColumnWriters()[t.col]
 				r := ranges[t.rg]
-				err := writeColumn(cw, s.cols[t.col], s.schema[t.col].Type, t.col, s.order[r[0]:r[1]], buf)
-				if err == nil {
-					err = cw.Flush()
-				}
-				errs[t.rg*len(s.cols)+t.col] = err
+				// The last page of each column is compressed by Commit, one
+				// at a time: flushing here would run a zstd encoder (about
+				// a megabyte of tables each) per CPU at once.
+				errs[t.rg*len(s.cols)+t.col] = writeColumn(cw, s.cols[t.col], s.schema[t.col].Type, t.col, s.order[r[0]:r[1]], buf)
 			}
 		})
 	}

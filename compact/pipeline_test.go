@@ -6,8 +6,11 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"runtime"
+	"runtime/debug"
+	"runtime/metrics"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -17,6 +20,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/loglake/loglake"
+	"github.com/loglake/loglake/internal/gen"
 )
 
 func TestSortPerm(t *testing.T) {
@@ -195,4 +199,53 @@ func TestColumnBuffers(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestMemoryBoundWithManyWorkers is TestSmallBufferBoundsMemory with more
+// parse workers than CPUs: the run's budget is shared by the workers, so
+// the heap stays bounded by BufferBytes, not by BufferBytes × workers.
+func TestMemoryBoundWithManyWorkers(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(8))
+	lake := memLake(t)
+	parts := genLines(t, gen.Config{Tenants: 1, Days: 1, Seed: 9}, 30000)
+	p := biggest(parts)
+	lines := parts[p]
+	putRawSplit(t, lake, p, "w", lines, 2000)
+	seqs := seqsOf(t, lines)
+	parts, lines = nil, nil
+	defer debug.SetGCPercent(debug.SetGCPercent(10))
+	const buf = 1 << 20
+	c, _ := New(lake, &Options{BufferBytes: buf, RowGroupRows: 1000})
+	runtime.GC()
+	base := heapObjects()
+	var peak atomic.Uint64
+	stop, sampled := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(sampled)
+		for {
+			select {
+			case <-stop:
+				return
+			case <-time.After(time.Millisecond):
+			}
+			if v := heapObjects(); v > peak.Load() {
+				peak.Store(v)
+			}
+		}
+	}()
+	mustCompact(t, c, p)
+	close(stop)
+	<-sampled
+	checkExactlyOnce(t, lake, p, seqs)
+	grew := int64(peak.Load()) - int64(base)
+	t.Logf("8 workers: heap grew by at most %d KiB", grew>>10)
+	if grew > 16*buf {
+		t.Fatalf("heap grew by %d bytes compacting with a %d-byte buffer and 8 workers", grew, buf)
+	}
+}
+
+func heapObjects() uint64 {
+	s := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+	metrics.Read(s)
+	return s[0].Value.Uint64()
 }

@@ -36,7 +36,9 @@ func (c *Compactor) writeFiles(ctx context.Context, p loglake.Partition, v *View
 		// Chunks filled side by side share one column limit.
 		cfg.shared = &columnBudget{}
 	}
-	pool := newParsePool(workers, cfg, int(min(blockBytes, max(c.opts.BufferBytes/4, 16<<10))))
+	// Blocks in flight (queued, being parsed, being filled: about
+	// 2×workers+1) stay within half of BufferBytes.
+	pool := newParsePool(workers, cfg, int(min(blockBytes, max(c.opts.BufferBytes/int64(4*workers+2), 16<<10))))
 	defer pool.stop()
 	// runBytes is what the current run holds, counted as the chunks count.
 	var runBytes int64
