@@ -85,7 +85,8 @@
 // whose values repeat (judged per file on a sample; it falls back to PLAIN
 // past 8 MiB per row group), DELTA_BINARY_PACKED timestamps, rows sorted by
 // time and the sorting column recorded, row groups of
-// [Options.RowGroupRows]. Records are parsed straight into Arrow builders
+// [Options.RowGroupRows]. Records are parsed straight into typed column
+// buffers that become Arrow arrays without a copy
 // (github.com/apache/arrow-go/v18): Arrow is the in-memory columnar form
 // loglake's stages share — the query package returns Arrow batches — and it
 // makes a run cheap to sort (a permutation over typed arrays) and to
@@ -93,7 +94,7 @@
 // github.com/parquet-go/parquet-go because it gives per-column control over
 // encodings, writes the page index, streams row groups to any io.Writer
 // (here the lake's writer, so a file is never buffered whole), and lets the
-// columns of a row group be encoded in parallel. The split sits where the
+// columns of row groups be encoded in parallel. The split sits where the
 // data stops changing shape: Arrow while records are collected and sorted,
 // parquet-go once they are final.
 //
@@ -106,6 +107,14 @@
 // order) their time ranges overlap little, which is what row-group
 // pruning needs. Peak heap is about Concurrency × 2 × BufferBytes plus
 // per-object read buffers, whatever the partition's size.
+//
+// Within one compaction, a raw object is decoded (zstd, one reused
+// decoder) into blocks of whole lines while parse workers, one per CPU
+// (GOMAXPROCS), fill a chunk each; a run's BufferBytes budget is shared
+// by the workers, not multiplied by them. At the end of a run the chunks
+// are sorted by time in parallel and merged, ties in input order, so a
+// file is the same whatever the number of CPUs; the columns of two row
+// groups at a time are then encoded in parallel.
 //
 // # Late data
 //
