@@ -113,8 +113,8 @@
 // (GOMAXPROCS), fill a chunk each; a run's BufferBytes budget is shared
 // by the workers, not multiplied by them. At the end of a run the chunks
 // are sorted by time in parallel and merged, ties in input order, so a
-// file is the same whatever the number of CPUs; the columns of two row
-// groups at a time are then encoded in parallel.
+// file's rows come in the same order whatever the number of CPUs; the
+// columns of two row groups at a time are then encoded in parallel.
 //
 // # Late data
 //
