@@ -266,7 +266,18 @@ func recordRows(recs []record) ([]string, [][]any) {
 	return cols, rows
 }
 
-func TestDifferential(t *testing.T) {
+func TestDifferential(t *testing.T) { testDifferential(t) }
+
+// TestDifferentialSplit reads every Parquet row group in parts (one per
+// reader), each seeking to its rows: pages come sliced.
+func TestDifferentialSplit(t *testing.T) {
+	old := splitRows
+	splitRows = 40
+	t.Cleanup(func() { splitRows = old })
+	testDifferential(t)
+}
+
+func testDifferential(t *testing.T) {
 	const nrec = 3000
 	d := genDiffData(1, nrec)
 	build := func(mode string) *Engine {

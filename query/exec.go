@@ -455,13 +455,21 @@ func (x *execution) readView(ctx context.Context, v *compact.View) (sink, error)
 		if res.pf == nil {
 			continue
 		}
+	rowGroups:
 		for rgi := range res.pf.f.RowGroups() {
 			pf := res.pf
-			if !submit(func() {
-				fs := x.p.newSink(x.e.opts.MaxResultRows)
-				done(fs, pt.scanRowGroup(pctx, pf, rgi, fs))
-			}) {
-				break
+			// A large row group is read in parts, by several readers.
+			var sp *rgSplit
+			if k := pt.rowGroupParts(pf, rgi); k > 1 {
+				sp = &rgSplit{parts: k}
+			}
+			for part := range max(1, pt.rowGroupParts(pf, rgi)) {
+				if !submit(func() {
+					fs := x.p.newSink(x.e.opts.MaxResultRows)
+					done(fs, pt.scanRowGroup(pctx, pf, rgi, sp, part, fs))
+				}) {
+					break rowGroups
+				}
 			}
 		}
 	}

@@ -172,7 +172,7 @@ func (pt *partTask) openParquet(ctx context.Context, ref compact.FileRef) (*pqFi
 // alone — once per dictionary entry for dictionary pages, with one
 // substring search per page otherwise — and decodes the other needed
 // columns only at the rows that survive.
-func (pt *partTask) scanRowGroup(ctx context.Context, pf *pqFile, rgi int, s sink) error {
+func (pt *partTask) scanRowGroup(ctx context.Context, pf *pqFile, rgi int, sp *rgSplit, part int, s sink) error {
 	x := pt.x
 	p := x.p
 	if err := ctx.Err(); err != nil {
@@ -181,11 +181,23 @@ func (pt *partTask) scanRowGroup(ctx context.Context, pf *pqFile, rgi int, s sin
 	rg := pf.f.RowGroups()[rgi]
 	meta := pf.f.Metadata()
 	n := rg.NumRows()
-	x.ctr.rowGroups.Add(1)
-	x.ctr.rowsScanned.Add(n)
+	first := part == 0 // counts the row group's stats
+	if first {
+		x.ctr.rowGroups.Add(1)
+		x.ctr.rowsScanned.Add(n)
+	}
 	chunks := rg.ColumnChunks()
+	// skip counts the row group as skipped once every part found no row.
+	skip := func() error {
+		if first && sp == nil || sp != nil && sp.empty.Add(1) == int32(sp.parts) {
+			x.ctr.rowGroupsSkipped.Add(1)
+		}
+		return nil
+	}
 	if pf.hasTS && pt.skipRowGroup(chunks[pf.ts.idx], pf.ts.scale) {
-		x.ctr.rowGroupsSkipped.Add(1)
+		if first {
+			x.ctr.rowGroupsSkipped.Add(1)
+		}
 		return nil
 	}
 	// With a narrow time range, the timestamp column's page index tells
@@ -202,6 +214,23 @@ func (pt *partTask) scanRowGroup(ctx context.Context, pf *pqFile, rgi int, s sin
 		x.ctr.pagesSkipped.Add(skipped)
 		if ranges != nil && len(ranges) == 0 {
 			x.ctr.rowGroupsSkipped.Add(1)
+			return nil
+		}
+	}
+	if sp != nil {
+		// One of sp.parts runs of the row group's rows, read by seeking
+		// with the offset indexes of the columns read; without them, the
+		// first part reads the whole row group.
+		ok, err := pf.offsetIndexes(chunks)
+		if err != nil {
+			return pqError(ctx, pf.ref.Key, err)
+		}
+		switch {
+		case ok:
+			ranges = []rowRange{{int64(part) * n / int64(sp.parts), int64(part+1) * n / int64(sp.parts)}}
+		case first:
+			sp = nil
+		default:
 			return nil
 		}
 	}
@@ -245,8 +274,7 @@ func (pt *partTask) scanRowGroup(ctx context.Context, pf *pqFile, rgi int, s sin
 				return pqError(ctx, pf.ref.Key, err)
 			}
 			if live == 0 {
-				x.ctr.rowGroupsSkipped.Add(1)
-				return nil
+				return skip()
 			}
 		}
 		if pf.countOnly {
@@ -966,4 +994,53 @@ func (v *pqVec) appendNull() {
 	v.f64 = append(v.f64, 0)
 	v.bools = append(v.bools, false)
 	v.offs = append(v.offs, uint32(len(v.data)))
+}
+
+// rgSplit is a row group read as parts, runs of its rows, by several
+// readers at once.
+type rgSplit struct {
+	parts int
+	empty atomic.Int32 // parts where no row survived
+}
+
+// splitRows is the fewest rows of a part of a split row group: below it,
+// the extra seeks and the pages read twice (those at the parts' edges)
+// cost more than an idle reader.
+var splitRows int64 = 32 << 10
+
+// rowGroupParts returns how many parts row group rgi is read in: one
+// per reader for large row groups of a file whose scan seeks (no page
+// index ranges) and reads something.
+func (pt *partTask) rowGroupParts(pf *pqFile, rgi int) int {
+	if pt.x.p.pageIndex || len(pf.evals) == 0 && len(pf.need) == 0 {
+		return 1
+	}
+	n := pf.f.RowGroups()[rgi].NumRows()
+	return int(max(1, min(int64(pt.x.e.opts.Parallelism), n/splitRows)))
+}
+
+// offsetIndexes reports whether every column chunk the scan reads has an
+// offset index (which a split row group seeks with).
+func (pf *pqFile) offsetIndexes(chunks []parquet.ColumnChunk) (bool, error) {
+	check := func(idx int) (bool, error) {
+		_, err := chunks[idx].OffsetIndex()
+		switch {
+		case err == nil:
+			return true, nil
+		case loglake.IsNotFound(err):
+			return false, err
+		}
+		return false, nil
+	}
+	for _, ev := range pf.evals {
+		if ok, err := check(ev.leaf.idx); !ok {
+			return false, err
+		}
+	}
+	for _, name := range pf.need {
+		if ok, err := check(pf.leaves[name].idx); !ok {
+			return false, err
+		}
+	}
+	return true, nil
 }
