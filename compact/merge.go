@@ -18,7 +18,8 @@ type blockSeg struct {
 
 // beginBlock notes that the rows added next come from block seq.
 func (c *chunk) beginBlock(seq uint32) {
-	if n := len(c.segs); n > 0 && c.segs[n-1].seq == seq {
+	if n := len(c.segs); n > 0 && (c.segs[n-1].seq == seq || c.segs[n-1].from == int32(c.rows)) {
+		c.segs[n-1].seq = seq // the same block, or the last one added no row
 		return
 	}
 	c.segs = append(c.segs, blockSeg{seq: seq, from: int32(c.rows)})
