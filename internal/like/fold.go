@@ -89,17 +89,6 @@ func (f *foldLit) index(s []byte) int {
 	c1 := c0 &^ f.mask[p] // the upper-case variant; c0 if not a letter
 	m2, c2 := f.mask[p2], f.lo[p2]
 	t := s[p : p+last+1] // t[i] = s[i+p]: the probe byte of a start at i
-	if len(t) < shortIndex {
-		// Short subjects (typical column values): a plain loop beats the
-		// calls of IndexByte.
-		m := f.mask[p]
-		for i, c := range t {
-			if c|m == c0 && s[i+p2]|m2 == c2 && f.at(s[i:]) {
-				return i
-			}
-		}
-		return -1
-	}
 	fails := 0
 	if c0 == c1 {
 		for i := 0; i < len(t); i++ {
@@ -160,9 +149,6 @@ func (f *foldLit) denseIndex(s []byte, from int) int {
 	}
 	return from + j
 }
-
-// shortIndex is the subject length below which index loops over bytes.
-const shortIndex = 64
 
 // swarIndex is index with a SIMD-within-a-register search for the two
 // probe bytes at once, eight candidate starts per step.
