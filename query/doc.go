@@ -143,7 +143,7 @@
 // record once, whatever a compactor did or where it crashed (invariant 2).
 // Parquet files are then skipped by their time range, and row groups by
 // their timestamp statistics, against the query's time range; a file
-// without the column of the driving LIKE (below) is skipped too.
+// without the column of a top-level LIKE conjunct is skipped too.
 //
 // With a time range bounded on both sides and shorter than a day, row
 // groups that survive are pruned further by the timestamp column's page
@@ -187,15 +187,23 @@
 // compaction (compact.LineBatch), so a record reads the same before and
 // after it is compacted.
 //
-// In Parquet, only the columns the query names are read. The driving LIKE
-// — the top-level LIKE conjunct with the longest required literal — is
-// evaluated first on its column alone: once per dictionary entry for
-// dictionary-encoded pages, and for plain pages by one substring search
-// over the page's value buffer, matching only the values that hold the
-// literal. The other columns are decoded only at the rows that survive,
-// and row groups where none does are skipped. Everything else in WHERE is
-// evaluated row by row with the semantics above, shared with the
-// aggregation, ORDER BY and LIMIT code of the reference evaluator.
+// In Parquet, only the columns the query names are read, and WHERE is
+// evaluated column by column. Each top-level conjunct that reads one
+// record column (besides tenant_id and dt) is evaluated on that column's
+// pages alone: once per dictionary entry for dictionary-encoded pages,
+// once per value for booleans, and value by value otherwise — a LIKE by
+// one substring search for its required literal over a plain page's
+// value buffer, an equality by comparing bytes, an integer comparison
+// without boxing. The columns are evaluated smallest first, each only at
+// the rows the previous ones kept, and their selections ANDed; a row
+// group where no row survives reads no further. A conjunct on a column a
+// file lacks is decided once for the file (NULL everywhere). Only then
+// are the other columns — the select list, GROUP BY, ORDER BY and the
+// conjuncts that read several columns, evaluated row by row with the
+// semantics above — decoded, at the surviving rows only; count(*)
+// decodes nothing. A large row group is read in parts, one per reader,
+// each seeking to its rows with the columns' offset indexes. The
+// aggregation, ORDER BY and LIMIT code is the reference evaluator's.
 //
 // # Foreign layouts
 //

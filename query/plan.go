@@ -66,8 +66,9 @@ type plan struct {
 	pageIndex bool
 }
 
-// driveLike is a top-level conjunct col [NOT] LIKE 'p' that Parquet scans
-// evaluate first, once per dictionary entry, before reading other columns.
+// driveLike is a top-level conjunct col [NOT] LIKE 'p': a Parquet file
+// without col is skipped unopened (chooseDrive), and plain pages of col
+// are searched for lit (colPred).
 type driveLike struct {
 	col string
 	m   *like.Matcher

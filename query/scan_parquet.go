@@ -167,11 +167,11 @@ func (pt *partTask) openParquet(ctx context.Context, ref compact.FileRef) (*pqFi
 	return pf, nil
 }
 
-// scanRowGroup reads row group rgi of an open file: it skips it by
-// timestamp statistics, evaluates the driving LIKE (if any) on its column
-// alone — once per dictionary entry for dictionary pages, with one
-// substring search per page otherwise — and decodes the other needed
-// columns only at the rows that survive.
+// scanRowGroup reads row group rgi of an open file — all its rows, or
+// part part of sp's — into s: it skips it by timestamp statistics,
+// evaluates the conjuncts of WHERE that read one column on that column's
+// pages (pqFile.evals), and decodes the needed columns only at the rows
+// where all are TRUE.
 func (pt *partTask) scanRowGroup(ctx context.Context, pf *pqFile, rgi int, sp *rgSplit, part int, s sink) error {
 	x := pt.x
 	p := x.p
@@ -484,102 +484,6 @@ func scaleMicros(v, scale int64) int64 {
 		return v / -scale
 	}
 	return v
-}
-
-// candidates appends to dst the rows of a column chunk where the driving
-// LIKE is TRUE (NULLs never are). Fast paths: for dictionary pages the
-// pattern is matched once per dictionary entry and rows are selected by
-// their index; for plain pages the required literal is searched over the
-// page's whole value buffer, and only values holding it are matched.
-//
-// With ranges (ascending, not overlapping), only the rows in them are
-// candidates, and pages wholly outside them are not read: the reader
-// seeks over them with the chunk's offset index.
-func (d *driveLike) candidates(cc parquet.ColumnChunk, dst []int32, ranges []rowRange) ([]int32, error) {
-	pages := cc.Pages()
-	defer pages.Close()
-	var (
-		dict    parquet.Dictionary
-		dictHit []bool
-		hits    []bool // per non-null value of the current page
-		row     int32
-		ri      int // the current range
-	)
-	if ranges != nil {
-		if _, err := cc.OffsetIndex(); err != nil {
-			return dst, err
-		}
-	}
-	for {
-		if ranges != nil {
-			for ri < len(ranges) && ranges[ri].to <= int64(row) {
-				ri++
-			}
-			if ri == len(ranges) {
-				return dst, nil
-			}
-			if r := ranges[ri].from; r > int64(row) {
-				if err := pages.SeekToRow(r); err != nil {
-					return dst, err
-				}
-				row = int32(r)
-			}
-		}
-		page, err := pages.ReadPage()
-		if err == io.EOF {
-			return dst, nil
-		}
-		if err != nil {
-			return dst, err
-		}
-		nrows := int32(page.NumRows())
-		def := page.DefinitionLevels()
-		hits = hits[:0]
-		if pd := page.Dictionary(); pd != nil {
-			// Fast path: once per dictionary entry.
-			if pd != dict {
-				dict = pd
-				dictHit = dictHit[:0]
-				for i := range pd.Len() {
-					dictHit = append(dictHit, d.m.Match(pd.Index(int32(i)).ByteArray()) != d.not)
-				}
-			}
-			vals := page.Data()
-			for _, ix := range vals.Int32() {
-				hits = append(hits, ix >= 0 && int(ix) < len(dictHit) && dictHit[ix])
-			}
-		} else {
-			vals := page.Data()
-			data, offs := vals.ByteArray()
-			hits = d.matchPlain(hits, data, offs)
-		}
-		j := 0
-		for r := int32(0); r < nrows; r++ {
-			if len(def) > 0 && def[r] == 0 {
-				continue // NULL
-			}
-			if j < len(hits) && hits[j] && (ranges == nil || inRanges(ranges, ri, int64(row+r))) {
-				dst = append(dst, row+r)
-			}
-			j++
-		}
-		row += nrows
-		parquet.Release(page)
-	}
-}
-
-// inRanges reports whether row lies in ranges[ri:] (rows are visited in
-// ascending order, so earlier ranges are behind).
-func inRanges(ranges []rowRange, ri int, row int64) bool {
-	for ; ri < len(ranges); ri++ {
-		if row < ranges[ri].from {
-			return false
-		}
-		if row < ranges[ri].to {
-			return true
-		}
-	}
-	return false
 }
 
 // matchPlain appends the LIKE result of each value of a plain byte-array
