@@ -461,10 +461,19 @@ func (m *Matcher) MatchString(s string) bool {
 // in O(len(s)) for '%'-only patterns and O(len(s)·len(pattern)) at worst.
 func (m *Matcher) Match(s []byte) bool {
 	if m.fold {
-		if m.asegs == nil || m.kelvin && bytes.Contains(s, kelvinSign) || m.longS && bytes.Contains(s, longS) {
+		if m.asegs == nil {
 			return m.matchGeneral(m.segs, s)
 		}
-		return m.matchASCIIFold(s)
+		// A match up to ASCII case is a match. A mismatch is one unless
+		// the subject has a non-ASCII character that folds to a letter of
+		// the pattern.
+		if m.matchASCIIFold(s) {
+			return true
+		}
+		if m.kelvin && containsSeq(s, kelvinSign) || m.longS && containsSeq(s, longS) {
+			return m.matchGeneral(m.segs, s)
+		}
+		return false
 	}
 	switch m.kind {
 	case kindAny:
@@ -489,9 +498,25 @@ var (
 	longS      = []byte("\u017f")
 )
 
+// containsSeq is bytes.Contains for a short seq whose first byte is rare,
+// as the lead bytes of kelvinSign and longS are in most text.
+func containsSeq(s, seq []byte) bool {
+	for {
+		i := bytes.IndexByte(s, seq[0])
+		if i < 0 {
+			return false
+		}
+		if bytes.HasPrefix(s[i:], seq) {
+			return true
+		}
+		s = s[i+1:]
+	}
+}
+
 // matchASCIIFold is Match for ILIKE patterns whose cased characters are
-// all ASCII letters, on a subject in which, as far as the pattern's letters
-// go, ASCII case folding is Unicode simple folding.
+// all ASCII letters, with literals compared up to ASCII case. Its matches
+// are matches; its mismatches are mismatches too for subjects in which, as
+// far as the pattern's letters go, ASCII folding is Unicode simple folding.
 func (m *Matcher) matchASCIIFold(s []byte) bool {
 	f := m.flit
 	switch m.kind {
