@@ -27,8 +27,8 @@
 // and O(len(subject)·len(pattern)) at worst with '_'. Patterns of the forms
 // "lit", "lit%", "%lit" and "%lit%" take fast paths (bytes.Equal, HasPrefix,
 // HasSuffix and a search for the rarest byte of the literal); ILIKE takes
-// them too when no
-// literal character has a case variant (e.g. '%社外秘%'). ILIKE patterns
+// them too when no literal character has a case variant (e.g. '%社外秘%').
+// ILIKE patterns
 // whose cased characters are all ASCII letters (e.g. '%excel%') are matched
 // up to ASCII case on the bytes, which is exact Unicode simple folding
 // unless the subject holds U+212A KELVIN SIGN or U+017F LONG S (the only
