@@ -195,6 +195,9 @@ func (pt *partTask) evalColumn(cc parquet.ColumnChunk, ev *pqEval, sel []bool, r
 			}
 			idx := vals.Int32()
 			keep(func(j int) bool {
+				if j >= len(idx) {
+					return false
+				}
 				ix := idx[j]
 				return ix >= 0 && int(ix) < len(dictHit) && dictHit[ix]
 			})

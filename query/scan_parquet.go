@@ -266,7 +266,7 @@ func (pt *partTask) scanRowGroup(ctx context.Context, pf *pqFile, rgi int, sp *r
 		slices.SortStableFunc(scr.order, func(a, b int) int { return cmp.Compare(size(a), size(b)) })
 		for _, i := range scr.order {
 			ev := &pf.evals[i]
-			if err := x.scanned(size(i)); err != nil {
+			if err := pt.scannedPart(ranges, sp, n, size(i)); err != nil {
 				return err
 			}
 			live, err := pt.evalColumn(chunks[ev.leaf.idx], ev, sel, ranges, scr)
@@ -318,7 +318,7 @@ func (pt *partTask) scanRowGroup(ctx context.Context, pf *pqFile, rgi int, sp *r
 	}
 	for _, name := range pf.need {
 		l := pf.leaves[name]
-		if err := x.scanned(meta.RowGroups[rgi].Columns[l.idx].MetaData.TotalUncompressedSize); err != nil {
+		if err := pt.scannedPart(ranges, sp, n, meta.RowGroups[rgi].Columns[l.idx].MetaData.TotalUncompressedSize); err != nil {
 			return err
 		}
 		v := &pqVec{}
@@ -947,4 +947,15 @@ func (pf *pqFile) offsetIndexes(chunks []parquet.ColumnChunk) (bool, error) {
 		}
 	}
 	return true, nil
+}
+
+// scannedPart counts a column chunk's bytes as scanned (x.scanned): all
+// of them for a row group read whole, a part's share of them for a part
+// of a split one (the shares add up to the whole).
+func (pt *partTask) scannedPart(ranges []rowRange, sp *rgSplit, numRows, n int64) error {
+	if sp != nil && len(ranges) == 1 && numRows > 0 {
+		r := ranges[0]
+		n = n*r.to/numRows - n*r.from/numRows
+	}
+	return pt.x.scanned(n)
 }
