@@ -487,7 +487,12 @@ func (m *Matcher) Match(s []byte) bool {
 	case kindSuffix:
 		return bytes.HasSuffix(s, m.lit)
 	case kindInfix:
-		// Fast path: the rarest byte found with the SIMD-backed IndexByte.
+		// Fast paths: short subjects are compared at every position with
+		// SIMD (bytes.Index's brute force); in longer ones the literal's
+		// rarest byte is found with the SIMD-backed IndexByte.
+		if len(s) <= 64 {
+			return bytes.Contains(s, m.lit)
+		}
 		return m.flit.index(s) >= 0
 	}
 	return m.matchGeneral(m.segs, s)
