@@ -43,6 +43,10 @@ func (r *pqReaderAt) ReadAt(p []byte, off int64) (int, error) {
 	return n, err
 }
 
+// smallParquet is the size up to which a Parquet file is read whole when
+// it is opened.
+const smallParquet = 1 << 20
+
 // pqError classifies an error of reading a Parquet file: vanished objects
 // and ctx errors keep their identity (the View retry rule needs the
 // former); anything else is corruption.
@@ -100,11 +104,21 @@ func (pt *partTask) openParquet(ctx context.Context, ref compact.FileRef) (*pqFi
 	// a few pages of each chunk: a smaller buffer keeps it from fetching
 	// the skipped ones with them. The page index itself is read only
 	// where it is used (timePages), never for the whole file.
+	//
+	// A file of at most smallParquet bytes is read whole by one range
+	// read, with its footer (parquet-go's optimistic read): its column
+	// chunks and page indexes then come from memory, where each would
+	// cost a range read of its own. (Not when the page index skips
+	// pages: those are not to be read at all.)
 	bufSize := 1 << 20
 	if p.pageIndex {
 		bufSize = 64 << 10
 	}
-	f, err := parquet.OpenFile(ra, size, parquet.SkipBloomFilters(true), parquet.SkipPageIndex(true), parquet.ReadBufferSize(bufSize))
+	opts := []parquet.FileOption{parquet.SkipBloomFilters(true), parquet.SkipPageIndex(true), parquet.ReadBufferSize(bufSize)}
+	if size <= smallParquet && !p.pageIndex {
+		opts = append(opts, parquet.ReadBufferSize(smallParquet), parquet.OptimisticRead(true))
+	}
+	f, err := parquet.OpenFile(ra, size, opts...)
 	if err != nil {
 		return nil, pqError(ctx, ref.Key, err)
 	}
