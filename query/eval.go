@@ -401,15 +401,15 @@ func truncTime(v any, u TimeUnit) any {
 	return t
 }
 
-// prefilterLiterals returns byte strings that the raw NDJSON line of every
-// record matching e contains in JSON-escaped form, for a
-// like.JSONPrefilter: the required literals of the LIKE and ILIKE
+// prefilterLiterals returns needles (strings, exact or up to ASCII case)
+// that the raw NDJSON line of every record matching e contains, possibly
+// JSON-escaped, for a like.JSONPrefilter: the needles of the LIKE and ILIKE
 // predicates (not NOT LIKE) that are top-level conjuncts of e and test a
 // field of the record. tenant_id and dt are left out, since they come
 // from the partition and need not appear in the line; equalities are left
 // out, since a string compared with a timestamp is parsed, not matched.
-func prefilterLiterals(e Expr) []string {
-	var lits []string
+func prefilterLiterals(e Expr) []like.Needle {
+	var lits []like.Needle
 	for _, c := range conjuncts(e, nil) {
 		l, ok := c.(*LikeExpr)
 		if !ok || l.Not {
@@ -423,7 +423,7 @@ func prefilterLiterals(e Expr) []string {
 		if err != nil {
 			continue
 		}
-		lits = append(lits, m.RequiredLiterals()...)
+		lits = append(lits, m.Needles()...)
 	}
 	return lits
 }

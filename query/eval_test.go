@@ -250,7 +250,7 @@ func TestPrefilterLiterals(t *testing.T) {
 		want  []string
 	}{
 		{"tenant_id = 'a' AND file_path LIKE '%社外秘%'", []string{"社外秘"}},
-		{"file_path LIKE '%a%b%' AND (title ILIKE '%x.DOC%' AND m LIKE 'q')", []string{"a", "b", ".", "q"}},
+		{"file_path LIKE '%a%b%' AND (title ILIKE '%x.DOC%' AND m LIKE 'q')", []string{"a", "b", "x.doc (any case)", "q"}},
 		{"file_path NOT LIKE '%a%'", nil},
 		{"file_path LIKE '%a%' OR file_path LIKE '%b%'", nil},
 		{"dt LIKE '2024-05%' AND tenant_id LIKE 'a%'", nil},
@@ -261,7 +261,15 @@ func TestPrefilterLiterals(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if diff := cmp.Diff(tt.want, prefilterLiterals(q.Filter)); diff != "" {
+		var got []string
+		for _, n := range prefilterLiterals(q.Filter) {
+			s := n.Text
+			if n.IgnoreCase {
+				s += " (any case)"
+			}
+			got = append(got, s)
+		}
+		if diff := cmp.Diff(tt.want, got); diff != "" {
 			t.Errorf("%s: mismatch (-want +got):\n%s", tt.where, diff)
 		}
 	}

@@ -124,7 +124,10 @@ func (p *plan) explain(e *Engine) string {
 	if lits := prefilterLiterals(p.q.Filter); len(lits) > 0 {
 		q := make([]string, len(lits))
 		for i, l := range lits {
-			q[i] = strconv.Quote(l)
+			q[i] = strconv.Quote(l.Text)
+			if l.IgnoreCase {
+				q[i] += " (any case)"
+			}
 		}
 		what := "raw lines"
 		if e.src != nil {

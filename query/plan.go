@@ -111,7 +111,7 @@ func (e *Engine) newPlan(ctx context.Context, q Query) (*plan, error) {
 			p.cols = append(p.cols, c)
 		}
 	}
-	p.pre = like.NewJSONPrefilter(prefilterLiterals(q.Filter)...)
+	p.pre = like.NewJSONPrefilterNeedles(prefilterLiterals(q.Filter)...)
 	p.drive = chooseDrive(q.Filter)
 	if err := p.splitFilter(); err != nil {
 		return nil, err
