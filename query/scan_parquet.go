@@ -43,10 +43,6 @@ func (r *pqReaderAt) ReadAt(p []byte, off int64) (int, error) {
 	return n, err
 }
 
-// smallParquet is the size up to which a Parquet file is read whole when
-// it is opened.
-const smallParquet = 1 << 20
-
 // pqError classifies an error of reading a Parquet file: vanished objects
 // and ctx errors keep their identity (the View retry rule needs the
 // former); anything else is corruption.
@@ -103,22 +99,15 @@ func (pt *partTask) openParquet(ctx context.Context, ref compact.FileRef) (*pqFi
 	// for whole chunks. A query that skips pages by the page index reads
 	// a few pages of each chunk: a smaller buffer keeps it from fetching
 	// the skipped ones with them. The page index itself is read only
-	// where it is used (timePages), never for the whole file.
-	//
-	// A file of at most smallParquet bytes is read whole by one range
-	// read, with its footer (parquet-go's optimistic read): its column
-	// chunks and page indexes then come from memory, where each would
-	// cost a range read of its own. (Not when the page index skips
-	// pages: those are not to be read at all.)
+	// where it is used (timePages), never for the whole file. Small
+	// files are not read whole with their footer either (parquet-go's
+	// OptimisticRead): queries read a few of their columns, and fetching
+	// the others made them slower on local storage.
 	bufSize := 1 << 20
 	if p.pageIndex {
 		bufSize = 64 << 10
 	}
-	opts := []parquet.FileOption{parquet.SkipBloomFilters(true), parquet.SkipPageIndex(true), parquet.ReadBufferSize(bufSize)}
-	if size <= smallParquet && !p.pageIndex {
-		opts = append(opts, parquet.ReadBufferSize(smallParquet), parquet.OptimisticRead(true))
-	}
-	f, err := parquet.OpenFile(ra, size, opts...)
+	f, err := parquet.OpenFile(ra, size, parquet.SkipBloomFilters(true), parquet.SkipPageIndex(true), parquet.ReadBufferSize(bufSize))
 	if err != nil {
 		return nil, pqError(ctx, ref.Key, err)
 	}
