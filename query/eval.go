@@ -401,6 +401,27 @@ func truncTime(v any, u TimeUnit) any {
 	return t
 }
 
+// inspectLeaves calls fn for every predicate of e that is not AND, OR or
+// NOT (comparisons, IN, BETWEEN, LIKE, IS NULL), walking through those
+// three.
+func inspectLeaves(e Expr, fn func(Expr)) {
+	switch x := e.(type) {
+	case nil:
+	case *AndExpr:
+		for _, a := range x.Args {
+			inspectLeaves(a, fn)
+		}
+	case *OrExpr:
+		for _, a := range x.Args {
+			inspectLeaves(a, fn)
+		}
+	case *NotExpr:
+		inspectLeaves(x.X, fn)
+	default:
+		fn(e)
+	}
+}
+
 // prefilterLiterals returns needles (strings, exact or up to ASCII case)
 // that the raw NDJSON line of every record matching e contains, possibly
 // JSON-escaped, for a like.JSONPrefilter: the needles of the LIKE and ILIKE
@@ -448,7 +469,6 @@ func (q Query) referencedColumns() (cols []string, all bool) {
 	for _, o := range q.Order {
 		add(o.Column)
 	}
-	var walk func(e Expr)
 	ops := func(os ...Operand) {
 		for _, o := range os {
 			if c, ok := o.(*Column); ok {
@@ -456,18 +476,8 @@ func (q Query) referencedColumns() (cols []string, all bool) {
 			}
 		}
 	}
-	walk = func(e Expr) {
+	inspectLeaves(q.Filter, func(e Expr) {
 		switch x := e.(type) {
-		case *AndExpr:
-			for _, a := range x.Args {
-				walk(a)
-			}
-		case *OrExpr:
-			for _, a := range x.Args {
-				walk(a)
-			}
-		case *NotExpr:
-			walk(x.X)
 		case *CompareExpr:
 			ops(x.L, x.R)
 		case *InExpr:
@@ -480,8 +490,7 @@ func (q Query) referencedColumns() (cols []string, all bool) {
 		case *IsNullExpr:
 			ops(x.X)
 		}
-	}
-	walk(q.Filter)
+	})
 	slices.Sort(cols)
 	return cols, len(q.Items) == 0
 }

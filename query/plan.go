@@ -195,26 +195,11 @@ func ceilMicro(t time.Time) int64 {
 // checkPatterns enforces the engine's pattern length limit.
 func checkPatterns(e Expr, max int) error {
 	var err error
-	var walk func(Expr)
-	walk = func(e Expr) {
-		switch x := e.(type) {
-		case *AndExpr:
-			for _, a := range x.Args {
-				walk(a)
-			}
-		case *OrExpr:
-			for _, a := range x.Args {
-				walk(a)
-			}
-		case *NotExpr:
-			walk(x.X)
-		case *LikeExpr:
-			if len(x.Pattern) > max && err == nil {
-				err = fmt.Errorf("query: pattern of %d bytes, limit %d: %w", len(x.Pattern), max, ErrPatternTooLong)
-			}
+	inspectLeaves(e, func(e Expr) {
+		if x, ok := e.(*LikeExpr); ok && len(x.Pattern) > max && err == nil {
+			err = fmt.Errorf("query: pattern of %d bytes, limit %d: %w", len(x.Pattern), max, ErrPatternTooLong)
 		}
-	}
-	walk(e)
+	})
 	return err
 }
 
