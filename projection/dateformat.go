@@ -248,19 +248,7 @@ func (f *dateFormat) appendFields(dst []byte, y int, mo time.Month, d, h, mi, s,
 
 // appendInt appends non-negative v, zero-padded to width digits.
 func appendInt(dst []byte, v, width int) []byte {
-	var buf [20]byte
-	i := len(buf)
-	for v >= 10 {
-		i--
-		buf[i] = byte('0' + v%10)
-		v /= 10
-	}
-	i--
-	buf[i] = byte('0' + v)
-	for n := len(buf) - i; n < width; n++ {
-		dst = append(dst, '0')
-	}
-	return append(dst, buf[i:]...)
+	return appendUint(dst, uint64(v), width)
 }
 
 // parse reads s strictly: every literal must match, padded fields take

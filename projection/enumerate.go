@@ -679,6 +679,7 @@ func (x *ccol) appendValue(dst []byte, k int64, s *sel) []byte {
 	}
 }
 
+// appendUint appends v, zero-padded to width digits.
 func appendUint(dst []byte, v uint64, width int) []byte {
 	var buf [20]byte
 	i := len(buf)
