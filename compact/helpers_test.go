@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/loglake/loglake/internal/rawtest"
 	"slices"
 	"sort"
 	"testing"
@@ -12,7 +13,6 @@ import (
 
 	"github.com/loglake/loglake"
 	"github.com/loglake/loglake/internal/gen"
-	"github.com/loglake/loglake/internal/rawcodec"
 )
 
 func memLake(t testing.TB) *loglake.Lake {
@@ -71,20 +71,8 @@ func genLines(t testing.TB, cfg gen.Config, records int) map[loglake.Partition][
 // putRaw writes lines as one raw object of p.
 func putRaw(t testing.TB, lake *loglake.Lake, p loglake.Partition, name string, lines [][]byte, c loglake.Compression) ObjectRef {
 	t.Helper()
-	var buf []byte
-	for _, l := range lines {
-		buf = append(buf, l...)
-		buf = append(buf, '\n')
-	}
-	enc, err := rawcodec.AppendEncoded(nil, buf, c)
-	if err != nil {
-		t.Fatal(err)
-	}
-	key := p.Prefix(loglake.AreaRaw) + name + c.Ext()
-	if err := lake.WriteAll(context.Background(), key, enc, nil); err != nil {
-		t.Fatal(err)
-	}
-	return ObjectRef{Key: key, Size: int64(len(enc))}
+	key, size := rawtest.PutRaw(t, lake, p, name, lines, c)
+	return ObjectRef{Key: key, Size: size}
 }
 
 // putRawSplit writes lines as objects of at most per lines each.

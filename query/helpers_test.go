@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/loglake/loglake/internal/rawtest"
 	"testing"
 	"time"
 
@@ -12,7 +13,6 @@ import (
 
 	"github.com/loglake/loglake"
 	"github.com/loglake/loglake/compact"
-	"github.com/loglake/loglake/internal/rawcodec"
 )
 
 // testNow is the clock of test engines: the dt projection ends here.
@@ -48,18 +48,7 @@ func newEngine(t testing.TB, lake *loglake.Lake, o *Options) *Engine {
 // putRaw writes lines as one raw object of p.
 func putRaw(t testing.TB, lake *loglake.Lake, p loglake.Partition, name string, lines [][]byte, c loglake.Compression) {
 	t.Helper()
-	var buf []byte
-	for _, l := range lines {
-		buf = append(buf, l...)
-		buf = append(buf, '\n')
-	}
-	enc, err := rawcodec.AppendEncoded(nil, buf, c)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := lake.WriteAll(context.Background(), p.Prefix(loglake.AreaRaw)+name+c.Ext(), enc, nil); err != nil {
-		t.Fatal(err)
-	}
+	rawtest.PutRaw(t, lake, p, name, lines, c)
 }
 
 // compactAll compacts partitions with default options.
