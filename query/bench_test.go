@@ -207,29 +207,7 @@ func BenchmarkQuery(b *testing.B) {
 					recs += bl.records[d]
 					want += bl.secrets[d]
 				}
-				b.SetBytes(size)
-				b.ReportAllocs()
-				var n int64
-				c0 := cpuTime()
-				for b.Loop() {
-					rows, err := eng.Query(context.Background(), q)
-					if err != nil {
-						b.Fatal(err)
-					}
-					for rows.Next() {
-						n = rows.RecordBatch().Column(0).(*array.Int64).Value(0)
-					}
-					if err := rows.Close(); err != nil {
-						b.Fatal(err)
-					}
-				}
-				if n != want {
-					b.Fatalf("count %d, want %d", n, want)
-				}
-				b.ReportMetric(float64(recs)*float64(b.N)/b.Elapsed().Seconds(), "records/s")
-				if cpu := cpuTime() - c0; cpu > 0 {
-					b.ReportMetric(float64(size)*float64(b.N)/cpu.Seconds()/1e6, "MB/cpu-s")
-				}
+				benchCount(b, eng, q, size, recs, want)
 			})
 		}
 	}
@@ -286,30 +264,37 @@ func BenchmarkQueryParquet(b *testing.B) {
 					recs += bl.records[d]
 					want += bl.matches[bp.name][d]
 				}
-				b.SetBytes(size)
-				b.ReportAllocs()
-				var n int64
-				c0 := cpuTime()
-				for b.Loop() {
-					rows, err := eng.Query(context.Background(), q)
-					if err != nil {
-						b.Fatal(err)
-					}
-					for rows.Next() {
-						n = rows.RecordBatch().Column(0).(*array.Int64).Value(0)
-					}
-					if err := rows.Close(); err != nil {
-						b.Fatal(err)
-					}
-				}
-				if n != want {
-					b.Fatalf("count %d, want %d", n, want)
-				}
-				b.ReportMetric(float64(recs)*float64(b.N)/b.Elapsed().Seconds(), "records/s")
-				if cpu := cpuTime() - c0; cpu > 0 {
-					b.ReportMetric(float64(size)*float64(b.N)/cpu.Seconds()/1e6, "MB/cpu-s")
-				}
+				benchCount(b, eng, q, size, recs, want)
 			})
 		}
+	}
+}
+
+// benchCount runs the count(*) query q in a benchmark loop over size bytes
+// of NDJSON holding recs records, checks the count is want, and reports
+// records/s and MB per CPU-second.
+func benchCount(b *testing.B, eng *Engine, q Query, size, recs, want int64) {
+	b.SetBytes(size)
+	b.ReportAllocs()
+	var n int64
+	c0 := cpuTime()
+	for b.Loop() {
+		rows, err := eng.Query(context.Background(), q)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for rows.Next() {
+			n = rows.RecordBatch().Column(0).(*array.Int64).Value(0)
+		}
+		if err := rows.Close(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if n != want {
+		b.Fatalf("count %d, want %d", n, want)
+	}
+	b.ReportMetric(float64(recs)*float64(b.N)/b.Elapsed().Seconds(), "records/s")
+	if cpu := cpuTime() - c0; cpu > 0 {
+		b.ReportMetric(float64(size)*float64(b.N)/cpu.Seconds()/1e6, "MB/cpu-s")
 	}
 }
