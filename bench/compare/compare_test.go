@@ -34,6 +34,12 @@ func TestSQL(t *testing.T) {
 			wantDuck:  "SELECT count(*) FROM read_parquet('/l/compacted/*/*/*.parquet', hive_partitioning = true, union_by_name = true) WHERE dt BETWEEN '2026-11-14' AND '2026-11-20' AND (x = 1)",
 		},
 		{
+			name:      "tenant-day, lake glob",
+			q:         querySpec{Source: "parquet", Tenants: []string{"t1"}, From: "2026-11-20", To: "2026-11-20", Where: "x = 1", LakeGlob: true},
+			wantWhere: "tenant_id = 't1' AND dt = '2026-11-20' AND (x = 1)",
+			wantDuck:  "SELECT count(*) FROM read_parquet('/l/compacted/*/*/*.parquet', hive_partitioning = true, union_by_name = true) WHERE tenant_id = 't1' AND dt = '2026-11-20' AND (x = 1)",
+		},
+		{
 			name:      "two tenants",
 			q:         querySpec{Source: "raw", Tenants: []string{"a", "b"}, From: "2026-11-20", To: "2026-11-20", Where: "x = 1"},
 			wantWhere: "tenant_id IN ('a', 'b') AND dt = '2026-11-20' AND (x = 1)",

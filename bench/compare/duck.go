@@ -129,15 +129,15 @@ func duckCompactSQL(lake, out string) string {
 
 // duckQuerySQL counts the rows q matches, reading raw objects with
 // read_json or compacted files with read_parquet; the glob names the
-// partitions' directories as a DuckDB user would, and hive_partitioning
-// prunes the days.
+// partitions' directories as a DuckDB user would (or, with LakeGlob, every
+// file of the lake), and hive_partitioning prunes the rest.
 func duckQuerySQL(lake string, q *querySpec) string {
 	area, file := "raw", "*.ndjson.zst"
 	if q.Source == "parquet" {
 		area, file = "compacted", "*.parquet"
 	}
 	tenant, day := "*", "*"
-	if len(q.Tenants) == 1 {
+	if len(q.Tenants) == 1 && !q.LakeGlob {
 		tenant = "tenant_id=" + q.Tenants[0]
 		if q.From == q.To {
 			day = "dt=" + q.From

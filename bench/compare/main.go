@@ -1,11 +1,13 @@
 // Command compare measures loglake against DuckDB on the same data, side by
 // side in one run: ingest (envelopes → partitioned raw objects), compaction
 // (raw NDJSON → Parquet per tenant and day) and LIKE-style searches over raw
-// and Parquet, for one tenant-day, one tenant-week and a scan across tenants.
+// and Parquet, for one tenant-day, one tenant-week and a scan across tenants;
+// then searches on a second, long lake of small partitions (one tenant-day
+// found among thousands of partitions, one tenant's whole history).
 //
 // Usage (from the repository root):
 //
-//	go run -C bench ./compare [-records N] [-tenants T] [-days D] [-dir DIR] [-runs R] [-out FILE]
+//	go run -C bench ./compare [-records N] [-tenants T] [-days D] [-history-records N] [-history-days D] [-dir DIR] [-runs R] [-out FILE]
 //
 // Both engines read the very same files: the envelopes come from loglake's
 // own generator (internal/gen), DuckDB ingests the same envelope file, its
@@ -33,6 +35,8 @@ func main() {
 	flag.IntVar(&cfg.records, "records", 1_000_000, "records to generate")
 	flag.IntVar(&cfg.tenants, "tenants", 8, "tenants (sizes skewed: tenant-000 is the largest)")
 	flag.IntVar(&cfg.days, "days", 7, "days the records spread over (a tenant-week needs 7)")
+	flag.IntVar(&cfg.historyRecords, "history-records", 400_000, "records of the long lake (0: skip its searches)")
+	flag.IntVar(&cfg.historyDays, "history-days", 365, "days of the long lake: one small partition per tenant and day")
 	flag.StringVar(&cfg.dir, "dir", "", "directory for the lakes (default: a new directory under /dev/shm when it exists, else the temp dir)")
 	flag.IntVar(&cfg.runs, "runs", 5, "runs of each measurement (the table shows medians)")
 	flag.StringVar(&cfg.out, "out", "", "also write the Markdown report to this file (e.g. ../BENCHMARKS.md)")

@@ -27,6 +27,8 @@ type config struct {
 	out                    string
 	keep                   bool
 	threads                int
+	// historyRecords over historyDays make the long lake of runHistory.
+	historyRecords, historyDays int
 }
 
 // row is one line of the report: one measurement, both sides.
@@ -188,6 +190,10 @@ func run(ctx context.Context, cfg config) error {
 		queries("parquet", compDir, compDir, "")
 	} else {
 		queries("parquet", "", duckDir, "DuckDB over its own Parquet: loglake's compaction did not run")
+	}
+
+	if err := runHistory(ctx, cfg, work, rep); err != nil {
+		return err
 	}
 
 	if err := rep.check(); err != nil {

@@ -46,6 +46,10 @@ type querySpec struct {
 	From    string   `json:"from"`    // first day, YYYY-MM-DD
 	To      string   `json:"to"`      // last day, inclusive
 	Where   string   `json:"where"`   // the predicate, SQL both engines accept
+	// LakeGlob makes DuckDB glob every file of the lake and prune by the
+	// hive columns, as a user who does not know the partitions writes it;
+	// otherwise its glob names the partitions' directories.
+	LakeGlob bool `json:"lake_glob,omitempty"`
 }
 
 // sqlWhere returns the WHERE clause: scope, days and the predicate.
