@@ -44,7 +44,8 @@ type BatchResult struct {
 // LogField, BufferBytes, MaxRecordBytes, MissingTime, Compression) and the
 // lake the same settings, and — for records routed by arrival time because
 // they have no usable time, and for dead letters, which are filed under
-// their arrival day — the redelivery arrives on the same day. If the
+// their arrival day — the redelivery arrives on the same day ([AddBatchAt]
+// removes this last condition). If the
 // compactor has committed and deleted the first delivery's raw objects in
 // the meantime, the redelivered objects have keys that its manifest lists
 // as covered, and readers skip them (see the compact package). Two
@@ -58,6 +59,23 @@ type BatchResult struct {
 // it is written (a batch larger than the budget alone waits until nothing
 // else is in flight).
 func (in *Ingestor) AddBatch(ctx context.Context, batchID string, items [][]byte) (BatchResult, error) {
+	return in.addBatch(ctx, batchID, time.Time{}, items)
+}
+
+// AddBatchAt is [Ingestor.AddBatch] with the batch's arrival time given by
+// the caller instead of read from the clock: the time the source first
+// received the batch, which stays the same on every redelivery (Kinesis's
+// ApproximateArrivalTimestamp, an SQS message's SentTimestamp, a
+// Firehose record's approximateArrivalTimestamp). Records without a usable
+// time (under [ArrivalTime]) and dead letters are filed under the day of
+// arrived in the lake's zone, so a batch redelivered after midnight lands
+// on the keys of its first delivery instead of beside them. A zero arrived
+// means now, as in AddBatch.
+func (in *Ingestor) AddBatchAt(ctx context.Context, batchID string, arrived time.Time, items [][]byte) (BatchResult, error) {
+	return in.addBatch(ctx, batchID, arrived, items)
+}
+
+func (in *Ingestor) addBatch(ctx context.Context, batchID string, arrived time.Time, items [][]byte) (BatchResult, error) {
 	res := BatchResult{Items: len(items)}
 	if batchID == "" {
 		return res, fmt.Errorf("%w: ingest: AddBatch needs a batch id", loglake.ErrInvalidOptions)
@@ -70,6 +88,9 @@ func (in *Ingestor) AddBatch(ctx context.Context, batchID string, items [][]byte
 	l := in.locals.Get().(*local)
 	l.reset()
 	defer func() { l.reset(); in.locals.Put(l) }()
+	if !arrived.IsZero() {
+		l.arrival, l.arrivalSet = loglake.DayOf(arrived, in.loc), true
+	}
 	for k, item := range items {
 		in.st.bytesIn.Add(int64(len(item)))
 		in.feed(l, item, InputRef{BatchID: batchID, Index: k}, nil)

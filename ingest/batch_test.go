@@ -5,7 +5,9 @@ import (
 	"errors"
 	"regexp"
 	"sort"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -147,5 +149,80 @@ func TestAddBatchReject(t *testing.T) {
 	}
 	if _, err := in.AddBatch(ctx, "", items); !errors.Is(err, loglake.ErrInvalidOptions) {
 		t.Errorf("empty batch id: %v", err)
+	}
+}
+
+// A batch redelivered after midnight: records without a time and dead
+// letters take the arrival day, so only a caller-given arrival time keeps
+// the redelivery on the first delivery's keys.
+func TestAddBatchAtRedeliveryAfterMidnight(t *testing.T) {
+	ctx := context.Background()
+	arrived := time.Date(2026, 11, 20, 23, 59, 30, 0, time.UTC)
+	items := [][]byte{
+		[]byte(`{"tenant_id":"acme","log":[{"seq":0},{"seq":1},{"seq":2,"timestamp":"2026-11-19T08:00:00Z"}]}`),
+		[]byte(`{"tenant_id":"../x","log":[{"seq":3}]}`),
+	}
+	tests := []struct {
+		name     string
+		at       bool // AddBatchAt with the first delivery's arrival time
+		wantSame bool
+	}{
+		{"AddBatchAt", true, true},
+		{"AddBatch", false, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			lake, _ := newTestLake(t)
+			deliver := func(now time.Time) BatchResult {
+				opts := Options{}
+				opts.now = func() time.Time { return now }
+				in, err := New(lake, &opts)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer in.Close(ctx)
+				var res BatchResult
+				if tt.at {
+					res, err = in.AddBatchAt(ctx, "shard-1:42", arrived, items)
+				} else {
+					res, err = in.AddBatch(ctx, "shard-1:42", items)
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+				return res
+			}
+			first := deliver(arrived)
+			second := deliver(arrived.Add(2 * time.Minute)) // the next day
+			if first.Records != 3 || first.DeadLettered != 1 {
+				t.Fatalf("first delivery: %+v", first)
+			}
+			records, dead := 0, 0
+			days := map[string]bool{}
+			for _, o := range readArea(t, lake.Bucket(), "raw/") {
+				records += len(o.Lines)
+				days[o.Key[:strings.LastIndexByte(o.Key, '/')]] = true
+			}
+			for _, o := range readArea(t, lake.Bucket(), "errors/") {
+				dead += len(o.Lines)
+			}
+			if tt.wantSame {
+				if diff := cmp.Diff(first.Keys, second.Keys); diff != "" {
+					t.Errorf("redelivery wrote other keys (-first +second):\n%s", diff)
+				}
+				if records != 3 || dead != 1 {
+					t.Errorf("after a redelivery the lake holds %d records and %d dead letters, want 3 and 1 (days %v)", records, dead, days)
+				}
+				if !days["raw/tenant_id=acme/dt=2026-11-20"] || len(days) != 2 {
+					t.Errorf("partitions %v, want dt=2026-11-19 and dt=2026-11-20", days)
+				}
+				return
+			}
+			// Without the arrival time the records without a time move to
+			// the next day: the duplicate AddBatchAt exists to prevent.
+			if records != 5 || dead != 2 {
+				t.Errorf("AddBatch redelivered across midnight: %d records, %d dead letters; want the documented duplicates 5 and 2", records, dead)
+			}
+		})
 	}
 }

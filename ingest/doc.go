@@ -98,7 +98,10 @@
 // Records of [Ingestor.Add] may be written twice only if the caller retries
 // an Add whose records already landed; for at-least-once sources, use
 // [Ingestor.AddBatch], whose objects have deterministic keys so that a
-// redelivered batch overwrites instead of duplicating.
+// redelivered batch overwrites instead of duplicating — and
+// [Ingestor.AddBatchAt] when the source stamps an arrival time, so that
+// records without a time of their own also keep their day on a
+// redelivery after midnight.
 //
 // # Concurrency
 //

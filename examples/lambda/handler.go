@@ -211,7 +211,7 @@ type result struct {
 // an event whose records have no usable event id or sequence number, a
 // closed Handler, or a Flush failure of unknown input.
 //
-// Each record is one AddBatch call (see [BatchID]), so it is written before
+// Each record is one AddBatchAt call (see [BatchID]), so it is written before
 // Handle returns; Handle flushes the Ingestor all the same, so that
 // nothing is buffered when Lambda freezes the environment.
 func (h *Handler) Handle(ctx context.Context, ev events.KinesisEvent) (events.KinesisEventResponse, error) {
@@ -245,7 +245,10 @@ func (h *Handler) Handle(ctx context.Context, ev events.KinesisEvent) (events.Ki
 		sem <- struct{}{}
 		wg.Go(func() {
 			defer func() { <-sem }()
-			res, err := h.in.AddBatch(ctx, ids[i], [][]byte{ev.Records[i].Kinesis.Data})
+			// The arrival time Kinesis stamped stays the same on every
+			// redelivery: records without a time keep their day.
+			k := &ev.Records[i].Kinesis
+			res, err := h.in.AddBatchAt(ctx, ids[i], k.ApproximateArrivalTimestamp.Time, [][]byte{k.Data})
 			results[i] = result{res, err}
 		})
 	}
