@@ -23,6 +23,7 @@ type Compactor struct {
 	pinned      map[string]Type
 	stats       stats
 	closed      atomic.Bool
+	codec       *zstdCodec // Parquet page codec, at opts.ZstdLevel
 }
 
 // New returns a Compactor for lake. opts may be nil (all defaults). Every
@@ -42,6 +43,7 @@ func New(lake *loglake.Lake, opts *Options) (*Compactor, error) {
 	o = o.withDefaults()
 	s := lake.Settings()
 	c := &Compactor{lake: lake, opts: o, tsField: s.TimestampField, tenantField: s.TenantField, rules: newTimeRules(s), pinned: map[string]Type{}}
+	c.codec = newZstdCodec(o.ZstdLevel)
 	for _, f := range o.Pin {
 		if f.Name == s.TimestampField && f.Type != TypeTimestamp {
 			return nil, fmt.Errorf("%w: compact: Pin: the timestamp field %q must be a timestamp", loglake.ErrInvalidOptions, f.Name)

@@ -17,7 +17,6 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/bitutil"
 	"github.com/parquet-go/parquet-go"
-	pqzstd "github.com/parquet-go/parquet-go/compress/zstd"
 	"github.com/parquet-go/parquet-go/encoding"
 	"gocloud.dev/blob"
 
@@ -34,15 +33,6 @@ const (
 	// writer falls back to PLAIN for the rest of the row group.
 	dictMaxBytes = 8 << 20
 )
-
-// zstdCodecs are shared by all writers (a codec pools its encoders).
-var zstdCodecs = [5]*pqzstd.Codec{
-	nil,
-	{Level: pqzstd.SpeedFastest},
-	{Level: pqzstd.SpeedDefault},
-	{Level: pqzstd.SpeedBetterCompression},
-	{Level: pqzstd.SpeedBestCompression},
-}
 
 // usesDictionary reports whether dictionary encoding pays for a column
 // whose values are in arrs (nil entries are absent), judged on a sample
@@ -158,7 +148,7 @@ func (c *Compactor) writeParquet(ctx context.Context, key string, s *runData) (F
 	schema := fileSchema(s)
 	opts := []parquet.WriterOption{
 		schema,
-		parquet.Compression(zstdCodecs[c.opts.ZstdLevel]),
+		parquet.Compression(c.codec),
 		parquet.PageBufferSize(c.opts.PageBytes),
 		parquet.WriteBufferSize(256 << 10),
 		parquet.DictionaryMaxBytes(dictMaxBytes),
