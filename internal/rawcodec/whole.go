@@ -1,0 +1,137 @@
+package rawcodec
+
+import (
+	"fmt"
+	"io"
+	"sync"
+
+	"github.com/klauspost/compress/zstd"
+	"github.com/loglake/loglake"
+)
+
+// Whole is an object read and decoded whole into pooled memory (see
+// [ReadWhole]). Data holds the decoded bytes until Release.
+type Whole struct {
+	Data        []byte
+	comp, plain *bigBuf
+}
+
+// Release gives the memory of w back to the pool; w.Data must not be used
+// afterwards. Release of a nil Whole does nothing.
+func (w *Whole) Release() {
+	if w == nil {
+		return
+	}
+	putBig(w.comp)
+	putBig(w.plain)
+	w.Data, w.comp, w.plain = nil, nil, nil
+}
+
+// ReadWhole reads size compressed bytes from r and decodes them with c.
+// The compressed and decoded bytes live in large buffers that are kept in
+// a process-wide pool and reused from object to object, so that a query
+// touches fresh memory once rather than once per object: in a short-lived
+// process the page faults of fresh memory cost more than decoding. Where
+// the platform allows, the buffers are backed by transparent huge pages.
+// A zstd frame that states its content size is decoded into a buffer of
+// that size at once, with no growing.
+//
+// Errors reading r are returned as they are; decode failures are marked
+// [loglake.ErrCorrupt]. The caller calls Release on the result once it is
+// done with Data.
+func ReadWhole(r io.Reader, size int, c loglake.Compression) (*Whole, error) {
+	w := &Whole{comp: getBig(size)}
+	comp := w.comp.b[:size]
+	if _, err := io.ReadFull(r, comp); err != nil {
+		w.Release()
+		return nil, err
+	}
+	switch c {
+	case loglake.CompressionNone:
+		w.Data = comp
+		return w, nil
+	case loglake.CompressionZstd:
+		var h zstd.Header
+		if err := h.Decode(comp); err == nil && h.HasFCS && h.FrameContentSize < 1<<40 {
+			// DecodeAll wants room for the frame plus a little slack.
+			w.plain = getBig(int(h.FrameContentSize) + 64)
+		}
+	}
+	var dst []byte
+	if w.plain != nil {
+		dst = w.plain.b[:0]
+	}
+	out, err := AppendDecoded(dst, comp, c)
+	if err != nil {
+		w.Release()
+		return nil, err
+	}
+	w.Data = out
+	return w, nil
+}
+
+// bigBuf is a large buffer of the pool: b has the full capacity.
+type bigBuf struct {
+	b    []byte
+	free func() // unmaps b; nil for Go memory
+}
+
+const (
+	bigMin     = 8 << 20   // smallest buffer allocated
+	bigKeepMax = 256 << 20 // larger buffers are not kept
+	bigKeepAll = 128 << 20 // total capacity of kept buffers
+	bigKeepN   = 8         // kept buffers at most
+)
+
+var bigPool struct {
+	mu   sync.Mutex
+	free []*bigBuf
+	held int // total capacity of free
+}
+
+// getBig returns a buffer of at least n bytes, from the pool if one fits.
+func getBig(n int) *bigBuf {
+	bigPool.mu.Lock()
+	best := -1
+	for i, b := range bigPool.free {
+		if cap(b.b) >= n && (best < 0 || cap(b.b) < cap(bigPool.free[best].b)) {
+			best = i
+		}
+	}
+	if best >= 0 {
+		b := bigPool.free[best]
+		bigPool.free = append(bigPool.free[:best], bigPool.free[best+1:]...)
+		bigPool.held -= cap(b.b)
+		bigPool.mu.Unlock()
+		return b
+	}
+	bigPool.mu.Unlock()
+	// Capacity costs address space only: pages are touched as they are
+	// written. Some headroom lets the next, slightly larger object fit.
+	size := max(n+n/4, bigMin)
+	size = (size + hugePage - 1) &^ (hugePage - 1)
+	if n > size {
+		panic(fmt.Sprintf("rawcodec: buffer of %d bytes", n))
+	}
+	return allocBig(size)
+}
+
+// putBig gives b back to the pool, or frees it if the pool is full.
+func putBig(b *bigBuf) {
+	if b == nil {
+		return
+	}
+	bigPool.mu.Lock()
+	if c := cap(b.b); c <= bigKeepMax && len(bigPool.free) < bigKeepN && bigPool.held+c <= bigKeepAll {
+		bigPool.free = append(bigPool.free, b)
+		bigPool.held += c
+		bigPool.mu.Unlock()
+		return
+	}
+	bigPool.mu.Unlock()
+	if b.free != nil {
+		b.free()
+	}
+}
+
+const hugePage = 2 << 20

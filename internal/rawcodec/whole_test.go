@@ -1,0 +1,89 @@
+package rawcodec
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"testing"
+
+	"github.com/loglake/loglake"
+)
+
+func TestReadWhole(t *testing.T) {
+	small := bytes.Repeat([]byte(`{"file_path":"C:\\Users\\社外秘.docx"}`+"\n"), 100)
+	// Larger than the smallest pooled buffer, so a second buffer is needed.
+	large := bytes.Repeat([]byte(`{"n":1234567,"s":"abcdefghijklmnopqrstuvwxyz"}`+"\n"), 300_000)
+	for _, c := range []loglake.Compression{loglake.CompressionZstd, loglake.CompressionGzip, loglake.CompressionNone} {
+		for _, src := range [][]byte{small, large, nil, small} {
+			t.Run(fmt.Sprintf("%s/%d", c, len(src)), func(t *testing.T) {
+				enc, err := AppendEncoded(nil, src, c)
+				if err != nil {
+					t.Fatal(err)
+				}
+				// Trailing bytes beyond size must not be read.
+				r := bytes.NewReader(append(enc, "trailing"...))
+				w, err := ReadWhole(r, len(enc), c)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !bytes.Equal(w.Data, src) {
+					t.Fatalf("ReadWhole: got %d bytes, want %d", len(w.Data), len(src))
+				}
+				if r.Len() != len("trailing") {
+					t.Errorf("ReadWhole read %d bytes past the object", len("trailing")-r.Len())
+				}
+				w.Release()
+				w.Release() // a second Release does nothing
+			})
+		}
+	}
+	var nilW *Whole
+	nilW.Release()
+}
+
+func TestReadWholeConcatenatedFrames(t *testing.T) {
+	a := bytes.Repeat([]byte("a line\n"), 1000)
+	b := bytes.Repeat([]byte("another line\n"), 1000)
+	ea, _ := AppendEncoded(nil, a, loglake.CompressionZstd)
+	enc, _ := AppendEncoded(ea, b, loglake.CompressionZstd)
+	w, err := ReadWhole(bytes.NewReader(enc), len(enc), loglake.CompressionZstd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Release()
+	if want := append(append([]byte(nil), a...), b...); !bytes.Equal(w.Data, want) {
+		t.Fatalf("got %d bytes, want %d", len(w.Data), len(want))
+	}
+}
+
+func TestReadWholeErrors(t *testing.T) {
+	junk := []byte("this is not compressed data at all")
+	for _, c := range []loglake.Compression{loglake.CompressionZstd, loglake.CompressionGzip} {
+		if _, err := ReadWhole(bytes.NewReader(junk), len(junk), c); !errors.Is(err, loglake.ErrCorrupt) {
+			t.Errorf("%s: ReadWhole(junk) = %v, want ErrCorrupt", c, err)
+		}
+	}
+	// A zstd header stating more content than the frame holds.
+	enc, _ := AppendEncoded(nil, bytes.Repeat([]byte("x\n"), 1000), loglake.CompressionZstd)
+	if _, err := ReadWhole(bytes.NewReader(enc[:len(enc)-3]), len(enc)-3, loglake.CompressionZstd); !errors.Is(err, loglake.ErrCorrupt) {
+		t.Errorf("truncated frame: %v, want ErrCorrupt", err)
+	}
+	if _, err := ReadWhole(bytes.NewReader(junk), len(junk)+1, loglake.CompressionNone); !errors.Is(err, io.ErrUnexpectedEOF) {
+		t.Errorf("short read: %v, want io.ErrUnexpectedEOF", err)
+	}
+}
+
+func BenchmarkReadWhole(b *testing.B) {
+	src := bytes.Repeat([]byte(`{"timestamp":"2026-11-20T10:00:00Z","file_path":"C:\\Users\\user\\Documents\\社外秘\\report.docx","operation":"copy"}`+"\n"), 40_000)
+	enc, _ := AppendEncoded(nil, src, loglake.CompressionZstd)
+	b.ReportAllocs()
+	b.SetBytes(int64(len(src)))
+	for b.Loop() {
+		w, err := ReadWhole(bytes.NewReader(enc), len(enc), loglake.CompressionZstd)
+		if err != nil {
+			b.Fatal(err)
+		}
+		w.Release()
+	}
+}
