@@ -31,6 +31,11 @@ type chunkConfig struct {
 	// shared, when set, admits columns for all the chunks of one run, so
 	// that chunks filled in parallel stay within maxColumns together.
 	shared *columnBudget
+	// keep, when not nil, names the only columns stored: members of other
+	// columns are scanned over and dropped, UnfitColumn included. Set by
+	// query-time readers that need a few columns ([LineBatch.KeepColumns]);
+	// never when compacting.
+	keep map[string]struct{}
 }
 
 // columnBudget admits column names for chunks filled in parallel: the first
@@ -308,6 +313,11 @@ func (c *chunk) put(k int, m *member) {
 	}
 	if m.kind == vNull {
 		return
+	}
+	if c.cfg.keep != nil {
+		if _, ok := c.cfg.keep[unsafeString(m.key)]; !ok {
+			return
+		}
 	}
 	if len(m.key) == 0 || unsafeString(m.key) == UnfitColumn {
 		if m.kind == vJSON && unsafeString(m.key) == UnfitColumn && m.rawKey == nil {

@@ -1,6 +1,8 @@
 package compact
 
 import (
+	"slices"
+
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/parquet-go/parquet-go"
 
@@ -40,6 +42,25 @@ func NewLineBatch(lake *loglake.Lake, p loglake.Partition, seed Schema) *LineBat
 		}
 	}
 	return &LineBatch{ch: newChunk(cfg)}
+}
+
+// KeepColumns restricts b to the named columns, for readers that need only
+// those: members of other columns are scanned over and dropped, so that
+// Finish returns the named columns (those present in the lines) with the
+// values they would have in a full batch, plus the timestamp column, which
+// is always there and is null unless named. A name list holding
+// [UnfitColumn] keeps every column, since what lands there depends on the
+// other columns. Call it before the first Add.
+func (b *LineBatch) KeepColumns(names []string) {
+	if slices.Contains(names, UnfitColumn) {
+		b.ch.cfg.keep = nil
+		return
+	}
+	keep := make(map[string]struct{}, len(names))
+	for _, n := range names {
+		keep[n] = struct{}{}
+	}
+	b.ch.cfg.keep = keep
 }
 
 // Add appends one NDJSON line (without its newline) as a row. A line that
