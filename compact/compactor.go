@@ -9,6 +9,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/klauspost/compress/zstd"
+
 	"github.com/loglake/loglake"
 )
 
@@ -23,7 +25,8 @@ type Compactor struct {
 	pinned      map[string]Type
 	stats       stats
 	closed      atomic.Bool
-	codec       *zstdCodec // Parquet page codec, at opts.ZstdLevel
+	codec       *zstdCodec         // Parquet page codec, at opts.ZstdLevel
+	decoders    chan *zstd.Decoder // free raw-object decoders
 }
 
 // New returns a Compactor for lake. opts may be nil (all defaults). Every
@@ -44,6 +47,7 @@ func New(lake *loglake.Lake, opts *Options) (*Compactor, error) {
 	s := lake.Settings()
 	c := &Compactor{lake: lake, opts: o, tsField: s.TimestampField, tenantField: s.TenantField, rules: newTimeRules(s), pinned: map[string]Type{}}
 	c.codec = newZstdCodec(o.ZstdLevel)
+	c.decoders = make(chan *zstd.Decoder, max(o.Concurrency, 2))
 	for _, f := range o.Pin {
 		if f.Name == s.TimestampField && f.Type != TypeTimestamp {
 			return nil, fmt.Errorf("%w: compact: Pin: the timestamp field %q must be a timestamp", loglake.ErrInvalidOptions, f.Name)

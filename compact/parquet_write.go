@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"io"
 	"math"
 	"runtime"
@@ -51,9 +52,18 @@ func usesDictionary(arrs []arrow.Array, t Type) bool {
 	if n > dictSample {
 		step = n / dictSample
 	}
+	// Distinct values are counted by their 64-bit hashes in a set that
+	// holds at most limit of them: past it the values cannot repeat
+	// dictMinRepeat times on average, whatever the rest of the sample.
+	visits := 0
+	for _, a := range arrs {
+		if a != nil {
+			visits += (a.Len() + step - 1) / step
+		}
+	}
+	limit := visits / dictMinRepeat
+	set := newHashSet(limit)
 	sampled := 0
-	seenS := make(map[string]struct{}, 1024)
-	seenI := make(map[int64]struct{}, 1024)
 	for _, arr := range arrs {
 		if arr == nil {
 			continue
@@ -63,19 +73,70 @@ func usesDictionary(arrs []arrow.Array, t Type) bool {
 			for i := 0; i < a.Len(); i += step {
 				if a.IsValid(i) {
 					sampled++
-					seenS[a.Value(i)] = struct{}{}
+					if !set.add(maphash.String(dictSeed, a.Value(i))) {
+						return false
+					}
 				}
 			}
 		case *array.Int64:
 			for i := 0; i < a.Len(); i += step {
 				if a.IsValid(i) {
 					sampled++
-					seenI[a.Value(i)] = struct{}{}
+					if !set.add(mix64(uint64(a.Value(i)))) {
+						return false
+					}
 				}
 			}
 		}
 	}
-	return sampled > 0 && (len(seenS)+len(seenI))*dictMinRepeat <= sampled
+	return sampled > 0 && set.n*dictMinRepeat <= sampled
+}
+
+// dictSeed seeds the hashes of usesDictionary's samples.
+var dictSeed = maphash.MakeSeed()
+
+// mix64 spreads the bits of x (a finalizer of SplitMix64).
+func mix64(x uint64) uint64 {
+	x ^= x >> 30
+	x *= 0xbf58476d1ce4e5b9
+	x ^= x >> 27
+	x *= 0x94d049bb133111eb
+	return x ^ x>>31
+}
+
+// hashSet is a set of at most max hashes, open addressing.
+type hashSet struct {
+	slots  []uint64 // 0: empty (hash 0 is stored as 1)
+	n, max int
+}
+
+func newHashSet(max int) hashSet {
+	size := 16
+	for size < 2*max+2 {
+		size *= 2
+	}
+	return hashSet{slots: make([]uint64, size), max: max}
+}
+
+// add adds h; it reports false when h is new and the set already holds max.
+func (s *hashSet) add(h uint64) bool {
+	if h == 0 {
+		h = 1
+	}
+	mask := uint64(len(s.slots) - 1)
+	for i := h & mask; ; i = (i + 1) & mask {
+		switch s.slots[i] {
+		case h:
+			return true
+		case 0:
+			if s.n >= s.max {
+				return false
+			}
+			s.slots[i] = h
+			s.n++
+			return true
+		}
+	}
 }
 
 // parquetNode returns the Parquet node of a column.
@@ -179,7 +240,7 @@ func (c *Compactor) writeParquet(ctx context.Context, key string, s *runData) (F
 		for len(window) < n {
 			window = append(window, w.BeginRowGroup())
 		}
-		if err := encodeRowGroups(window[:n], s, ranges[:n], workers); err != nil {
+		if err := encodeRowGroups(window[:n], s, ranges[:n], workers, c.opts.PageBytes); err != nil {
 			return abort(fmt.Errorf("compact: encode %s: %w", key, err))
 		}
 		for _, rg := range window[:n] {
@@ -201,7 +262,7 @@ func (c *Compactor) writeParquet(ctx context.Context, key string, s *runData) (F
 
 // encodeRowGroups writes the rows of ranges[i] (of s.order) to row group
 // rgs[i], on workers goroutines, one column of one row group at a time.
-func encodeRowGroups(rgs []*parquet.ConcurrentRowGroupWriter, s *runData, ranges [][2]int, workers int) error {
+func encodeRowGroups(rgs []*parquet.ConcurrentRowGroupWriter, s *runData, ranges [][2]int, workers, pageBytes int) error {
 	type task struct{ rg, col int }
 	tasks := make(chan task, len(rgs)*len(s.cols))
 	// Largest columns first, so that no large one starts last.
@@ -224,10 +285,17 @@ func encodeRowGroups(rgs []*parquet.ConcurrentRowGroupWriter, s *runData, ranges
 			for t := range tasks {
 				cw := rgs[t.rg].ColumnWriters()[t.col]
 				r := ranges[t.rg]
-				// The last page of each column is compressed by Commit, one
-				// at a time: flushing here would run a zstd encoder (about
-				// a megabyte of tables each) per CPU at once.
-				errs[t.rg*len(s.cols)+t.col] = writeColumn(cw, s.cols[t.col], s.schema[t.col].Type, t.col, s.order[r[0]:r[1]], buf)
+				n, err := writeColumn(cw, s.cols[t.col], s.schema[t.col].Type, t.col, s.order[r[0]:r[1]], buf)
+				if err == nil && n >= pageBytes {
+					// A column that filled pages here, each compressed by
+					// this worker, has its last page compressed here too,
+					// in parallel, rather than by Commit one column at a
+					// time. Smaller columns are left to Commit: compressing
+					// them here would have an encoder (a few MiB) per
+					// worker at once, where Commit needs one.
+					err = cw.Flush()
+				}
+				errs[t.rg*len(s.cols)+t.col] = err
 			}
 		})
 	}
@@ -251,8 +319,9 @@ func columnWeight(s *runData, f int) int {
 }
 
 // writeColumn writes the rows order of one column; srcs[k] holds part k's
-// values (nil: the part has no such column, all null).
-func writeColumn(w *parquet.ColumnWriter, srcs []arrow.Array, t Type, ci int, order []uint64, buf []parquet.Value) error {
+// values (nil: the part has no such column, all null). It returns the bytes
+// of the values written (8 for a number or boolean).
+func writeColumn(w *parquet.ColumnWriter, srcs []arrow.Array, t Type, ci int, order []uint64, buf []parquet.Value) (int, error) {
 	null := parquet.NullValue().Level(0, 0, ci)
 	var (
 		strs  []*array.String
@@ -304,11 +373,12 @@ func writeColumn(w *parquet.ColumnWriter, srcs []arrow.Array, t Type, ci int, or
 			absent[k] = true
 		case a.NullN() > 0:
 			if a.Data().Offset() != 0 {
-				return fmt.Errorf("compact: unexpected array offset %d", a.Data().Offset())
+				return 0, fmt.Errorf("compact: unexpected array offset %d", a.Data().Offset())
 			}
 			valid[k] = a.NullBitmapBytes()
 		}
 	}
+	size := 0
 	for lo := 0; lo < len(order); lo += cap(buf) {
 		hi := min(lo+cap(buf), len(order))
 		vals := buf[:0]
@@ -322,6 +392,7 @@ func writeColumn(w *parquet.ColumnWriter, srcs []arrow.Array, t Type, ci int, or
 			switch t {
 			case TypeString, TypeJSON:
 				s := strs[k].Value(r)
+				size += len(s) - 8
 				v = parquet.ByteArrayValue(unsafe.Slice(unsafe.StringData(s), len(s)))
 			case TypeInt64, TypeTimestamp:
 				v = parquet.Int64Value(ints[k][r])
@@ -330,14 +401,15 @@ func writeColumn(w *parquet.ColumnWriter, srcs []arrow.Array, t Type, ci int, or
 			case TypeBool:
 				v = parquet.BooleanValue(bools[k].Value(r))
 			}
+			size += 8
 			vals = append(vals, v.Level(0, 1, ci))
 		}
 		if _, err := w.WriteRowValues(vals); err != nil {
-			return err
+			return size, err
 		}
 		clear(vals) // drop references to the Arrow buffers
 	}
-	return nil
+	return size, nil
 }
 
 var (

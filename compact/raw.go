@@ -93,17 +93,25 @@ func splitLines(r io.Reader, fn func([]byte), key string) error {
 
 // objectDecoder opens raw objects for streaming reads, reusing one zstd
 // decoder for all of them: creating a decoder costs far more than a small
-// object's decode. It is used by one goroutine at a time.
+// object's decode. It is used by one goroutine at a time. With a free
+// list, its decoder comes from there and goes back on close, so that the
+// partitions of a Run share a few decoders (and their window buffers).
 type objectDecoder struct {
-	zd *zstd.Decoder
+	zd   *zstd.Decoder
+	free chan *zstd.Decoder // may be nil
 }
 
-// close releases the decoder's resources.
+// close releases the decoder's resources, or returns it to the free list.
 func (d *objectDecoder) close() {
-	if d.zd != nil {
-		d.zd.Close()
-		d.zd = nil
+	if d.zd == nil {
+		return
 	}
+	select {
+	case d.free <- d.zd:
+	default:
+		d.zd.Close()
+	}
+	d.zd = nil
 }
 
 // eachBlock reads raw object o and calls fn with blocks of whole lines
@@ -126,6 +134,12 @@ func (d *objectDecoder) eachBlock(ctx context.Context, lake *loglake.Lake, o Obj
 	}
 	var r io.Reader
 	if codec == loglake.CompressionZstd {
+		if d.zd == nil {
+			select {
+			case d.zd = <-d.free:
+			default:
+			}
+		}
 		if d.zd == nil {
 			d.zd, err = zstd.NewReader(nil, zstd.WithDecoderConcurrency(1), zstd.WithDecoderLowmem(true))
 			if err != nil {

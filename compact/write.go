@@ -90,7 +90,7 @@ func (c *Compactor) writeFiles(ctx context.Context, p loglake.Partition, v *View
 			return files, st, err
 		}
 	}
-	dec := &objectDecoder{}
+	dec := &objectDecoder{free: c.decoders}
 	defer dec.close()
 	for _, o := range v.rawObjects() {
 		if err := ctx.Err(); err != nil {
