@@ -24,9 +24,10 @@ import (
 type colPred struct {
 	col   string
 	conjs []Expr
-	p     pred       // the conjuncts ANDed
-	like  *driveLike // the only conjunct is col [NOT] LIKE: plain pages search its literal
-	eq    []byte     // the only conjunct is col = 'eq' (hasEq)
+	p     pred          // the conjuncts ANDed
+	like  *driveLike    // the only conjunct is col [NOT] LIKE: plain pages search its literal
+	lit   *like.Literal // like.lit, searched through its rarest byte
+	eq    []byte        // the only conjunct is col = 'eq' (hasEq)
 	hasEq bool
 	i64   func(int64) bool // for int64 values: the conjuncts are TRUE; nil for none
 }
@@ -85,6 +86,9 @@ func (p *plan) splitFilter() error {
 				}
 			}
 			cp.like = d
+			if len(d.lit) > 0 {
+				cp.lit = like.NewLiteral(d.lit)
+			}
 		case *CompareExpr:
 			if x.Op == OpEq {
 				if s, ok := stringLiteralOf(x.L, x.R); ok {

@@ -61,7 +61,8 @@ func (pt *partTask) colGetter(col string, cur *any) getter {
 // the rows where they are not TRUE. It returns how many rows of sel stay
 // set. With ranges, pages wholly outside them are not read (sel is clear
 // there already).
-func (pt *partTask) evalColumn(cc parquet.ColumnChunk, ev *pqEval, sel []bool, ranges []rowRange, scr *pqScratch) (int, error) {
+func (pt *partTask) evalColumn(pf *pqFile, rgi int, ev *pqEval, sel []bool, ranges []rowRange, scr *pqScratch) (int, error) {
+	cc := pf.f.RowGroups()[rgi].ColumnChunks()[ev.leaf.idx]
 	cp, l := ev.cp, ev.leaf
 	var cur any
 	get := pt.colGetter(cp.col, &cur)
@@ -91,8 +92,6 @@ func (pt *partTask) evalColumn(cc parquet.ColumnChunk, ev *pqEval, sel []bool, r
 		boolRes = [2]bool{test(false), test(true)}
 	}
 
-	pages := cc.Pages()
-	defer pages.Close()
 	if l.typ == compact.TypeBool {
 		// A page read after a seek is a slice of the page, and a slice of
 		// a boolean page starts at a bit offset its Data does not tell:
@@ -105,6 +104,11 @@ func (pt *partTask) evalColumn(cc parquet.ColumnChunk, ev *pqEval, sel []bool, r
 			return 0, err
 		}
 	}
+	pages, release, err := pf.chunkPages(rgi, l.idx, ranges)
+	if err != nil {
+		return 0, err
+	}
+	defer release()
 	var (
 		dict parquet.Dictionary
 		row  int // first row of the page
@@ -203,7 +207,7 @@ func (pt *partTask) evalColumn(cc parquet.ColumnChunk, ev *pqEval, sel []bool, r
 			})
 		case isStr:
 			data, offs := vals.ByteArray()
-			if cp.like != nil && len(cp.like.lit) > 0 && !cp.like.not {
+			if cp.lit != nil && !cp.like.not {
 				// Dense selections: one literal search over the page.
 				nsel := 0
 				for _, b := range ps {
@@ -212,7 +216,7 @@ func (pt *partTask) evalColumn(cc parquet.ColumnChunk, ev *pqEval, sel []bool, r
 					}
 				}
 				if nsel*4 >= nrows {
-					scr.hits = cp.like.matchPlain(scr.hits[:0], data, offs)
+					scr.hits = cp.like.matchPlain(scr.hits[:0], data, offs, cp.lit)
 					hits := scr.hits
 					keep(func(j int) bool { return j < len(hits) && hits[j] })
 					break

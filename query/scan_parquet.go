@@ -1,15 +1,16 @@
 package query
 
 import (
-	"bytes"
 	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"math"
+	"math/bits"
 	"slices"
 	"sort"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -18,18 +19,54 @@ import (
 
 	"github.com/loglake/loglake"
 	"github.com/loglake/loglake/compact"
+	"github.com/loglake/loglake/internal/like"
 )
 
 // pqReaderAt reads a Parquet object by ranges, counting the bytes. It keeps
-// ctx: every ReadAt is a range read under it.
+// ctx: every ReadAt is a range read under it, except those inside tail.
 type pqReaderAt struct {
 	ctx  context.Context
 	lake *loglake.Lake
 	key  string
 	n    *atomic.Int64
+	// tail is the object's bytes from tailOff to its end, fetched with
+	// the footer in one range read (readTail); set before the file is
+	// opened and never changed, so concurrent readers share it.
+	tail    []byte
+	tailOff int64
+	size    int64
+}
+
+// inTail reports whether the bytes [off, off+n) are in r.tail.
+func (r *pqReaderAt) inTail(off, n int64) bool {
+	return r.tail != nil && off >= r.tailOff && off+n <= r.tailOff+int64(len(r.tail))
+}
+
+// pqTailBytes is how much of a Parquet file's end is fetched with its
+// footer: the footer, the page index before it and the last column
+// chunks of the last row group — a whole small file. One range read in
+// place of two or three for the footer and one per chunk it holds.
+const pqTailBytes = 64 << 10
+
+// readTail fetches the last min(size, pqTailBytes) bytes of the object.
+func (r *pqReaderAt) readTail(size int64) error {
+	n := min(size, pqTailBytes)
+	buf := make([]byte, n)
+	k, err := r.ReadAt(buf, size-n)
+	if k < len(buf) {
+		if err == nil || err == io.EOF {
+			err = io.ErrUnexpectedEOF
+		}
+		return err
+	}
+	r.tail, r.tailOff, r.size = buf, size-n, size
+	return nil
 }
 
 func (r *pqReaderAt) ReadAt(p []byte, off int64) (int, error) {
+	if r.inTail(off, int64(len(p))) {
+		return copy(p, r.tail[off-r.tailOff:]), nil
+	}
 	br, err := r.lake.NewRangeReader(r.ctx, r.key, off, int64(len(p)))
 	if err != nil {
 		return 0, err
@@ -41,6 +78,149 @@ func (r *pqReaderAt) ReadAt(p []byte, off int64) (int, error) {
 		err = io.EOF
 	}
 	return n, err
+}
+
+// pqHeaderBuf is the read buffer of parquet-go's page readers: page
+// headers are parsed out of it, page data is read past it.
+const pqHeaderBuf = 4 << 10
+
+// pqWindow is the most bytes of a column chunk a chunkReader holds at once.
+const pqWindow = 1 << 20
+
+// pqBufs pools the windows of chunkReaders, by power-of-two size class.
+var pqBufs [bits.UintSize]sync.Pool
+
+func getPQBuf(n int) []byte {
+	c := bits.Len(uint(n - 1))
+	if b, ok := pqBufs[c].Get().(*[]byte); ok {
+		return (*b)[:n]
+	}
+	return make([]byte, n, 1<<c)
+}
+
+func putPQBuf(b []byte) {
+	if b == nil || cap(b)&(cap(b)-1) != 0 {
+		return
+	}
+	b = b[:cap(b)]
+	pqBufs[bits.Len(uint(cap(b)-1))].Put(&b)
+}
+
+// chunkReader reads one column chunk for a page reader: the byte spans of
+// the pages the scan reads (want) are fetched a window of up to pqWindow
+// bytes at a time, each byte once when read in order; other reads (the
+// object's tail, bytes outside want) go to the object.
+type chunkReader struct {
+	r      *pqReaderAt
+	want   []pqSpanRange
+	win    []byte
+	winOff int64
+}
+
+// pqSpanRange is the bytes [from, to) of an object.
+type pqSpanRange struct{ from, to int64 }
+
+func (c *chunkReader) ReadAt(p []byte, off int64) (int, error) {
+	n := 0
+	for len(p) > 0 {
+		if off >= c.winOff && off < c.winOff+int64(len(c.win)) {
+			k := copy(p, c.win[off-c.winOff:])
+			n, p, off = n+k, p[k:], off+int64(k)
+			continue
+		}
+		i := sort.Search(len(c.want), func(i int) bool { return c.want[i].to > off })
+		if i == len(c.want) || c.want[i].from > off || c.r.inTail(off, min(int64(len(p)), c.want[i].to-off)) {
+			k, err := c.r.ReadAt(p, off)
+			return n + k, err
+		}
+		end := min(c.want[i].to, off+pqWindow)
+		if end-off > int64(cap(c.win)) {
+			putPQBuf(c.win)
+			c.win = getPQBuf(int(end - off))
+		}
+		c.win = c.win[:end-off]
+		c.winOff = off
+		if k, err := c.r.ReadAt(c.win, off); k < len(c.win) {
+			c.win = c.win[:0]
+			if err == nil {
+				err = io.ErrUnexpectedEOF
+			}
+			return n, err
+		}
+	}
+	return n, nil
+}
+
+func (c *chunkReader) release() {
+	putPQBuf(c.win)
+	c.win = nil
+}
+
+// chunkPages returns a page reader of column idx of row group rgi that
+// fetches the chunk's bytes whole (nil ranges) or those of the pages that
+// hold rows of ranges (and the dictionary page), and the function that
+// closes it.
+func (pf *pqFile) chunkPages(rgi, idx int, ranges []rowRange) (parquet.Pages, func(), error) {
+	cc := pf.f.RowGroups()[rgi].ColumnChunks()[idx]
+	fc, ok := cc.(*parquet.FileColumnChunk)
+	if !ok {
+		pages := cc.Pages()
+		return pages, func() { pages.Close() }, nil
+	}
+	md := &pf.f.Metadata().RowGroups[rgi].Columns[idx].MetaData
+	base := md.DataPageOffset
+	if md.DictionaryPageOffset != 0 {
+		base = md.DictionaryPageOffset
+	}
+	end := base + md.TotalCompressedSize
+	c := &chunkReader{r: pf.ra}
+	add := func(from, to int64) {
+		if n := len(c.want); n > 0 && c.want[n-1].to >= from {
+			c.want[n-1].to = max(c.want[n-1].to, to)
+			return
+		}
+		c.want = append(c.want, pqSpanRange{from, to})
+	}
+	whole := true
+	if ranges != nil {
+		oi, err := fc.OffsetIndex()
+		if err != nil && loglake.IsNotFound(err) {
+			return nil, nil, err
+		}
+		if err == nil && oi.NumPages() > 0 {
+			whole = false
+			if md.DictionaryPageOffset != 0 {
+				add(base, oi.Offset(0))
+			}
+			numRows := pf.f.RowGroups()[rgi].NumRows()
+			ri := 0
+			for k := range oi.NumPages() {
+				from, to := oi.FirstRowIndex(k), numRows
+				if k+1 < oi.NumPages() {
+					to = oi.FirstRowIndex(k + 1)
+				}
+				for ri < len(ranges) && ranges[ri].to <= from {
+					ri++
+				}
+				if ri < len(ranges) && ranges[ri].from < to {
+					add(oi.Offset(k), oi.Offset(k)+oi.CompressedPageSize(k))
+				}
+			}
+		}
+	}
+	if whole {
+		c.want = append(c.want[:0], pqSpanRange{base, end})
+	}
+	// Spans outside the object (corrupt metadata) are not fetched: the
+	// page reader reads them from the object and fails there.
+	for _, w := range c.want {
+		if w.from < 0 || w.to < w.from || w.to > pf.ra.size {
+			c.want = nil
+			break
+		}
+	}
+	pages := fc.PagesFrom(c)
+	return pages, func() { pages.Close(); c.release() }, nil
 }
 
 // pqError classifies an error of reading a Parquet file: vanished objects
@@ -66,6 +246,7 @@ type pqLeaf struct {
 type pqFile struct {
 	ref    compact.FileRef
 	f      *parquet.File
+	ra     *pqReaderAt
 	leaves map[string]pqLeaf
 	need   []string // columns to decode at surviving rows, sorted
 	evals  []pqEval // WHERE conjuncts evaluated on their column's pages
@@ -95,24 +276,23 @@ func (pt *partTask) openParquet(ctx context.Context, ref compact.FileRef) (*pqFi
 		}
 		size = a.Size
 	}
-	// Column chunks are read through a buffer of 1 MiB: few range reads
-	// for whole chunks. A query that skips pages by the page index reads
-	// a few pages of each chunk: a smaller buffer keeps it from fetching
-	// the skipped ones with them. The page index itself is read only
-	// where it is used (timePages), never for the whole file. Small
-	// files are not read whole with their footer either (parquet-go's
-	// OptimisticRead): queries read a few of their columns, and fetching
-	// the others made them slower on local storage.
-	bufSize := 1 << 20
-	if p.pageIndex {
-		bufSize = 64 << 10
+	// The footer comes from the tail; so does the magic number at the
+	// start of a file no larger than the tail (a larger one's is not
+	// fetched: its footer's magic number and metadata are checked). The
+	// page index is read only where it is used (timePages, split row
+	// groups), never for the whole file. Column chunks are fetched by
+	// chunkPages, which reads only the bytes of the pages a scan needs:
+	// parquet-go's own buffer only parses page headers out of them.
+	if err := ra.readTail(size); err != nil {
+		return nil, pqError(ctx, ref.Key, err)
 	}
-	f, err := parquet.OpenFile(ra, size, parquet.SkipBloomFilters(true), parquet.SkipPageIndex(true), parquet.ReadBufferSize(bufSize))
+	f, err := parquet.OpenFile(ra, size, parquet.SkipBloomFilters(true), parquet.SkipPageIndex(true), parquet.ReadBufferSize(pqHeaderBuf),
+		parquet.SkipMagicBytes(ra.tailOff > 0))
 	if err != nil {
 		return nil, pqError(ctx, ref.Key, err)
 	}
 	x.ctr.objectsOpened.Add(1)
-	pf := &pqFile{ref: ref, f: f, leaves: map[string]pqLeaf{}}
+	pf := &pqFile{ref: ref, f: f, ra: ra, leaves: map[string]pqLeaf{}}
 	for i, fld := range f.Schema().Fields() {
 		if !fld.Leaf() {
 			return nil, loglake.MarkCorrupt("query: parquet "+ref.Key, fmt.Errorf("column %q is nested", fld.Name()))
@@ -272,7 +452,7 @@ func (pt *partTask) scanRowGroup(ctx context.Context, pf *pqFile, rgi int, sp *r
 			if err := pt.scannedPart(ranges, sp, n, size(i)); err != nil {
 				return err
 			}
-			live, err := pt.evalColumn(chunks[ev.leaf.idx], ev, sel, ranges, scr)
+			live, err := pt.evalColumn(pf, rgi, ev, sel, ranges, scr)
 			if err != nil {
 				return pqError(ctx, pf.ref.Key, err)
 			}
@@ -325,7 +505,7 @@ func (pt *partTask) scanRowGroup(ctx context.Context, pf *pqFile, rgi int, sp *r
 			return err
 		}
 		v := &pqVec{}
-		if err := v.decode(chunks[l.idx], l, cand, ranges != nil); err != nil {
+		if err := v.decode(pf, rgi, l, cand, ranges); err != nil {
 			return pqError(ctx, pf.ref.Key, err)
 		}
 		blk.add(name, v)
@@ -490,8 +670,8 @@ func scaleMicros(v, scale int64) int64 {
 }
 
 // matchPlain appends the LIKE result of each value of a plain byte-array
-// page (values data[offs[i]:offs[i+1]]).
-func (d *driveLike) matchPlain(hits []bool, data []byte, offs []uint32) []bool {
+// page (values data[offs[i]:offs[i+1]]); lit is d.lit.
+func (d *driveLike) matchPlain(hits []bool, data []byte, offs []uint32, lit *like.Literal) []bool {
 	nv := len(offs) - 1
 	if nv <= 0 {
 		return hits
@@ -512,7 +692,7 @@ func (d *driveLike) matchPlain(hits []bool, data []byte, offs []uint32) []bool {
 	pos := int(offs[0])
 	end := int(offs[nv])
 	for pos < end {
-		k := bytes.Index(data[pos:end], d.lit)
+		k := lit.Index(data[pos:end])
 		if k < 0 {
 			break
 		}
@@ -566,10 +746,13 @@ func (v *pqVec) value(i int) any {
 	return nil
 }
 
-// decode reads column chunk cc into v: every row, or only the rows in
-// cand (ascending). With seek, pages without a candidate are not read at
-// all: the reader seeks over them with the chunk's offset index.
-func (v *pqVec) decode(cc parquet.ColumnChunk, l pqLeaf, cand []int32, seek bool) error {
+// decode reads column l of row group rgi into v: every row, or only the
+// rows in cand (ascending). With ranges (which hold every candidate),
+// pages outside them are not read at all: the reader seeks over them
+// with the chunk's offset index.
+func (v *pqVec) decode(pf *pqFile, rgi int, l pqLeaf, cand []int32, ranges []rowRange) error {
+	cc := pf.f.RowGroups()[rgi].ColumnChunks()[l.idx]
+	seek := ranges != nil
 	v.typ = l.to
 	if l.typ == compact.TypeJSON && l.to == compact.TypeString {
 		v.typ = compact.TypeString
@@ -579,13 +762,19 @@ func (v *pqVec) decode(cc parquet.ColumnChunk, l pqLeaf, cand []int32, seek bool
 	if v.buf == nil {
 		v.buf = make([]parquet.Value, 1024)
 	}
-	pages := cc.Pages()
-	defer pages.Close()
 	if seek && cand != nil {
 		if _, err := cc.OffsetIndex(); err != nil {
 			seek = false // no offset index: read on
 		}
 	}
+	if !seek || cand == nil {
+		ranges = nil
+	}
+	pages, release, err := pf.chunkPages(rgi, l.idx, ranges)
+	if err != nil {
+		return err
+	}
+	defer release()
 	row := int32(0)
 	ci := 0 // next candidate
 	for {
