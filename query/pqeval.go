@@ -197,14 +197,7 @@ func (pt *partTask) evalColumn(pf *pqFile, rgi int, ev *pqEval, sel []bool, rang
 					dictHit = append(dictHit, h)
 				}
 			}
-			idx := vals.Int32()
-			keep(func(j int) bool {
-				if j >= len(idx) {
-					return false
-				}
-				ix := idx[j]
-				return ix >= 0 && int(ix) < len(dictHit) && dictHit[ix]
-			})
+			keepDict(ps, def, nullOK, vals.Int32(), dictHit)
 		case isStr:
 			data, offs := vals.ByteArray()
 			if cp.lit != nil && !cp.like.not {
@@ -217,8 +210,7 @@ func (pt *partTask) evalColumn(pf *pqFile, rgi int, ev *pqEval, sel []bool, rang
 				}
 				if nsel*4 >= nrows {
 					scr.hits = cp.like.matchPlain(scr.hits[:0], data, offs, cp.lit)
-					hits := scr.hits
-					keep(func(j int) bool { return j < len(hits) && hits[j] })
+					keepHits(ps, def, nullOK, scr.hits)
 					break
 				}
 			}
@@ -226,10 +218,7 @@ func (pt *partTask) evalColumn(pf *pqFile, rgi int, ev *pqEval, sel []bool, rang
 				return j+1 < len(offs) && testBytes(data[offs[j]:offs[j+1]])
 			})
 		case l.typ == compact.TypeBool:
-			bits := vals.Boolean()
-			keep(func(j int) bool {
-				return j/8 < len(bits) && boolRes[(bits[j/8]>>(j%8))&1]
-			})
+			keepBits(ps, def, nullOK, vals.Boolean(), boolRes)
 		case l.typ == compact.TypeInt64 && vals.Kind() == encoding.Int32:
 			v32 := vals.Int32()
 			keep(func(j int) bool { return j < len(v32) && testInt(int64(v32[j])) })
@@ -255,6 +244,52 @@ func (pt *partTask) evalColumn(pf *pqFile, rgi int, ev *pqEval, sel []bool, rang
 		}
 	}
 	return live, nil
+}
+
+// keepDict is keep for dictionary indexes idx: a non-NULL row stays when
+// its entry's dictHit is set (an index out of range is corrupt: FALSE).
+func keepDict(ps []bool, def []byte, nullOK bool, idx []int32, dictHit []bool) {
+	j := 0
+	for r := range ps {
+		if len(def) != 0 && def[r] == 0 {
+			ps[r] = ps[r] && nullOK
+			continue
+		}
+		if ps[r] {
+			ps[r] = j < len(idx) && uint32(idx[j]) < uint32(len(dictHit)) && dictHit[idx[j]]
+		}
+		j++
+	}
+}
+
+// keepHits is keep for hits, one per non-NULL value.
+func keepHits(ps []bool, def []byte, nullOK bool, hits []bool) {
+	j := 0
+	for r := range ps {
+		if len(def) != 0 && def[r] == 0 {
+			ps[r] = ps[r] && nullOK
+			continue
+		}
+		if ps[r] {
+			ps[r] = j < len(hits) && hits[j]
+		}
+		j++
+	}
+}
+
+// keepBits is keep for booleans packed in bits, res the result of each.
+func keepBits(ps []bool, def []byte, nullOK bool, bits []byte, res [2]bool) {
+	j := 0
+	for r := range ps {
+		if len(def) != 0 && def[r] == 0 {
+			ps[r] = ps[r] && nullOK
+			continue
+		}
+		if ps[r] {
+			ps[r] = j/8 < len(bits) && res[(bits[j/8]>>(j%8))&1]
+		}
+		j++
+	}
 }
 
 func b2i(b bool) int {

@@ -410,7 +410,8 @@ func (pt *partTask) scanRowGroup(ctx context.Context, pf *pqFile, rgi int, sp *r
 		}
 		switch {
 		case ok:
-			ranges = []rowRange{{int64(part) * n / int64(sp.parts), int64(part+1) * n / int64(sp.parts)}}
+			b := pf.partBounds(rgi, sp.parts)
+			ranges = []rowRange{{b[part], b[part+1]}}
 		case first:
 			sp = nil
 		default:
@@ -1102,7 +1103,7 @@ type rgSplit struct {
 // splitRows is the fewest rows of a part of a split row group: below it,
 // the extra seeks and the pages read twice (those at the parts' edges)
 // cost more than an idle reader.
-var splitRows int64 = 32 << 10
+var splitRows int64 = 16 << 10
 
 // rowGroupParts returns how many parts row group rgi is read in: one
 // per reader for large row groups of a file whose scan seeks (no page
@@ -1113,6 +1114,69 @@ func (pt *partTask) rowGroupParts(pf *pqFile, rgi int) int {
 	}
 	n := pf.f.RowGroups()[rgi].NumRows()
 	return int(max(1, min(int64(pt.x.e.opts.Parallelism), n/splitRows)))
+}
+
+// partBounds returns the first rows of the parts of row group rgi read in
+// parts (and its number of rows last): even shares of its rows, moved to
+// the nearest page start of the largest column the scan reads, so that
+// no page of that column is read by two parts.
+func (pf *pqFile) partBounds(rgi, parts int) []int64 {
+	rg := pf.f.RowGroups()[rgi]
+	n := rg.NumRows()
+	b := make([]int64, parts+1)
+	for i := range b {
+		b[i] = int64(i) * n / int64(parts)
+	}
+	cols := pf.f.Metadata().RowGroups[rgi].Columns
+	big, bigSize := -1, int64(-1)
+	for _, idx := range pf.readColumns() {
+		if sz := cols[idx].MetaData.TotalCompressedSize; sz > bigSize {
+			big, bigSize = idx, sz
+		}
+	}
+	if big < 0 {
+		return b
+	}
+	oi, err := rg.ColumnChunks()[big].OffsetIndex()
+	if err != nil || oi.NumPages() < parts {
+		return b
+	}
+	moved := slices.Clone(b)
+	for i := 1; i < parts; i++ {
+		best, found := b[i], false
+		for k := range oi.NumPages() {
+			r := oi.FirstRowIndex(k)
+			if r > 0 && r < n && (!found || abs64(r-b[i]) < abs64(best-b[i])) {
+				best, found = r, true
+			}
+		}
+		moved[i] = best
+	}
+	for i := 1; i <= parts; i++ {
+		if moved[i] <= moved[i-1] {
+			return b // pages too few or uneven: even shares
+		}
+	}
+	return moved
+}
+
+func abs64(v int64) int64 {
+	if v < 0 {
+		return -v
+	}
+	return v
+}
+
+// readColumns returns the columns (leaf indexes) the scan of pf reads.
+func (pf *pqFile) readColumns() []int {
+	var out []int
+	for _, ev := range pf.evals {
+		out = append(out, ev.leaf.idx)
+	}
+	for _, name := range pf.need {
+		out = append(out, pf.leaves[name].idx)
+	}
+	return out
 }
 
 // offsetIndexes reports whether every column chunk the scan reads has an
