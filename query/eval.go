@@ -427,11 +427,15 @@ func inspectLeaves(e Expr, fn func(Expr)) {
 // JSON-escaped, for a like.JSONPrefilter: the needles of the LIKE and ILIKE
 // predicates (not NOT LIKE) that are top-level conjuncts of e and test a
 // field of the record. tenant_id and dt are left out, since they come
-// from the partition and need not appear in the line; equalities are left
-// out, since a string compared with a timestamp is parsed, not matched.
+// from the partition and need not appear in the line. Equalities col =
+// 'text' add text when only a string can equal it (see equalityNeedle).
 func prefilterLiterals(e Expr) []like.Needle {
 	var lits []like.Needle
 	for _, c := range conjuncts(e, nil) {
+		if n, ok := equalityNeedle(c); ok {
+			lits = append(lits, n)
+			continue
+		}
 		l, ok := c.(*LikeExpr)
 		if !ok || l.Not {
 			continue

@@ -6,11 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"slices"
+	"strconv"
 	"sync"
+	"unicode/utf8"
 
 	"github.com/loglake/loglake"
 	"github.com/loglake/loglake/compact"
+	"github.com/loglake/loglake/internal/like"
 	"github.com/loglake/loglake/internal/rawcodec"
 )
 
@@ -99,6 +101,9 @@ func (pt *partTask) scanRaw(ctx context.Context, o compact.ObjectRef, s sink) (e
 			}
 			if lb == nil {
 				lb = compact.NewLineBatch(x.e.lake, pt.v.Partition, pt.v.Schema)
+				if !x.p.all {
+					lb.KeepColumns(x.p.cols)
+				}
 			}
 			lb.Add(line)
 			if lb.Len() >= rawBatchLines {
@@ -119,19 +124,12 @@ func (pt *partTask) scanRaw(ctx context.Context, o compact.ObjectRef, s sink) (e
 		// Fast path: read the whole object and decompress it in one call,
 		// which is faster than streaming; memory is bounded by rawWholeMax
 		// and the codec's ratio.
-		bufs := rawWholeBufs.Get().(*rawWhole)
-		defer rawWholeBufs.Put(bufs)
-		comp := slices.Grow(bufs.comp[:0], int(size))[:size]
-		n, err := io.ReadFull(src, comp)
+		w, err := rawcodec.ReadWhole(src, int(size), codec)
 		if err != nil {
 			return readErr(err)
 		}
-		bufs.comp = comp
-		plain, err := rawcodec.AppendDecoded(bufs.plain[:0], comp[:n], codec)
-		if err != nil {
-			return readErr(err)
-		}
-		bufs.plain = plain
+		defer w.Release()
+		plain := w.Data
 		for len(plain) > 0 {
 			cut := len(plain)
 			if cut > rawBlockSize {
@@ -205,9 +203,53 @@ func (pt *partTask) scanRaw(ctx context.Context, o compact.ObjectRef, s sink) (e
 // scanRaw). loglake's ingest writes objects of a few MiB.
 const rawWholeMax = 16 << 20
 
-// rawWhole holds the buffers of a whole-object read.
-type rawWhole struct{ comp, plain []byte }
-
-var rawWholeBufs = sync.Pool{New: func() any { return &rawWhole{} }}
-
 var nl = []byte{'\n'}
+
+// equalityNeedle returns a needle for the raw prefilter from a conjunct
+// col = 'text' (or 'text' = col): the line of a record whose col equals
+// text holds text as a JSON string, possibly with escapes, which the
+// prefilter allows for. Only texts that no other kind of value can equal
+// qualify: a number's, a boolean's, a timestamp's or a nested value's text
+// (a widened column holds such texts) need not appear in the line as it
+// is compared, so texts that parse as a number or a timestamp, "true",
+// "false", "null", and texts starting with '{' or '[' are left out, as are
+// the columns that do not come from the line (tenant_id, dt, UnfitColumn).
+func equalityNeedle(e Expr) (like.Needle, bool) {
+	c, ok := e.(*CompareExpr)
+	if !ok || c.Op != OpEq {
+		return like.Needle{}, false
+	}
+	col, okc := c.L.(*Column)
+	lit, okl := c.R.(*Literal)
+	if !okc || !okl {
+		col, okc = c.R.(*Column)
+		lit, okl = c.L.(*Literal)
+	}
+	if !okc || !okl || col.Name == TenantColumn || col.Name == DayColumn || col.Name == compact.UnfitColumn {
+		return like.Needle{}, false
+	}
+	s, ok := lit.Value.(string)
+	if !ok || !plainText(s) {
+		return like.Needle{}, false
+	}
+	return like.Needle{Text: s}, true
+}
+
+// plainText reports whether s can only be equalled by a string value (see
+// equalityNeedle).
+func plainText(s string) bool {
+	if s == "" || !utf8.ValidString(s) || s[0] == '{' || s[0] == '[' {
+		return false
+	}
+	switch s {
+	case "true", "false", "null":
+		return false
+	}
+	if _, err := strconv.ParseFloat(s, 64); err == nil || errors.Is(err, strconv.ErrRange) {
+		return false
+	}
+	if _, ok := parseTimestamp(s); ok {
+		return false
+	}
+	return true
+}
