@@ -17,14 +17,13 @@ import (
 
 // grow returns s with room for n more elements, doubling its capacity when
 // it must grow (append's growth slows to 1.25× for large slices, which
-// copies a column several times over).
+// copies a column several times over). Growing by append zeroes only the
+// new room, where make would zero the part copied over too.
 func grow[T any](s []T, n int) []T {
 	if len(s)+n <= cap(s) {
 		return s
 	}
-	ns := make([]T, len(s), max(2*cap(s), len(s)+n, 256))
-	copy(ns, s)
-	return ns
+	return append(s, make([]T, max(2*cap(s), len(s)+n, 256)-len(s))...)[:len(s)]
 }
 
 // validity is a validity bitmap (bit set: value present) that exists only

@@ -70,7 +70,10 @@ func (s *scanner) scan(line []byte) error {
 			if i >= len(line) || line[i] != '"' {
 				return errSyntax
 			}
-			var m member
+			// The member is filled in place: it is large, and a copy per
+			// member shows in profiles.
+			s.members = append(s.members, member{})
+			m := &s.members[len(s.members)-1]
 			start := i
 			key, end, bad, err := s.parseString(line, i)
 			if err != nil {
@@ -142,7 +145,6 @@ func (s *scanner) scan(line []byte) error {
 				}
 			}
 			m.raw = line[vstart:i]
-			s.members = append(s.members, m)
 			i = skipWS(line, i)
 			if i >= len(line) {
 				return errSyntax
