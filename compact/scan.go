@@ -41,6 +41,10 @@ type member struct {
 type scanner struct {
 	members []member
 	arena   []byte
+	// valid: the whole line is valid UTF-8, and so is every string in it
+	// that has no escape (quotes are ASCII, never inside a multi-byte
+	// sequence). One check per line costs far less than one per string.
+	valid bool
 }
 
 var errSyntax = errors.New("not a JSON object")
@@ -58,6 +62,7 @@ func skipWS(b []byte, i int) int {
 func (s *scanner) scan(line []byte) error {
 	s.members = s.members[:0]
 	s.arena = s.arena[:0]
+	s.valid = utf8.Valid(line)
 	i := skipWS(line, 0)
 	if i >= len(line) || line[i] != '{' {
 		return errSyntax
@@ -178,7 +183,7 @@ func (s *scanner) parseString(line []byte, i int) (str []byte, end int, badUTF b
 	// Fast path: no escapes before the first quote.
 	if bytes.IndexByte(line[i:i+j], '\\') < 0 {
 		str = line[i : i+j]
-		if !utf8.Valid(str) {
+		if !s.valid && !utf8.Valid(str) {
 			start := len(s.arena)
 			s.arena = append(s.arena, bytes.ToValidUTF8(str, []byte("\uFFFD"))...)
 			return s.arena[start:], i + j + 1, true, nil
