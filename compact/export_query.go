@@ -2,6 +2,8 @@ package compact
 
 import (
 	"slices"
+	"strings"
+	"unicode/utf8"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/parquet-go/parquet-go"
@@ -25,6 +27,10 @@ import (
 // concurrent use.
 type LineBatch struct {
 	ch *chunk
+	// short holds the kept members of the line being added (see
+	// keptLine); used when fast is set.
+	short []byte
+	fast  bool
 }
 
 // NewLineBatch returns a LineBatch for lines of partition p of lake. seed
@@ -48,7 +54,8 @@ func NewLineBatch(lake *loglake.Lake, p loglake.Partition, seed Schema) *LineBat
 // those: members of other columns are scanned over and dropped, so that
 // Finish returns the named columns (those present in the lines) with the
 // values they would have in a full batch, plus the timestamp column, which
-// is always there and is null unless named. A name list holding
+// is always there and is null unless named (and UnfitColumn, for lines
+// that are not JSON objects). A name list holding
 // [UnfitColumn] keeps every column, since what lands there depends on the
 // other columns. Call it before the first Add.
 func (b *LineBatch) KeepColumns(names []string) {
@@ -57,8 +64,12 @@ func (b *LineBatch) KeepColumns(names []string) {
 		return
 	}
 	keep := make(map[string]struct{}, len(names))
+	b.fast = true
 	for _, n := range names {
 		keep[n] = struct{}{}
+		// keptLine matches keys as written; the scanner turns invalid
+		// UTF-8 in a key into U+FFFD, which such a name could equal.
+		b.fast = b.fast && !strings.ContainsRune(n, utf8.RuneError)
 	}
 	b.ch.cfg.keep = keep
 }
@@ -66,7 +77,16 @@ func (b *LineBatch) KeepColumns(names []string) {
 // Add appends one NDJSON line (without its newline) as a row. A line that
 // is not a JSON object becomes a row whose only value is {"_line": text}
 // in UnfitColumn.
-func (b *LineBatch) Add(line []byte) { b.ch.addLine(line) }
+func (b *LineBatch) Add(line []byte) {
+	if b.fast {
+		var ok bool
+		if b.short, ok = keptLine(b.short[:0], line, b.ch.cfg.keep); ok {
+			b.ch.addLine(b.short)
+			return
+		}
+	}
+	b.ch.addLine(line)
+}
 
 // Len returns the number of rows added.
 func (b *LineBatch) Len() int { return b.ch.rows }

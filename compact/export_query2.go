@@ -1,6 +1,10 @@
 package compact
 
-import "github.com/loglake/loglake"
+import (
+	"bytes"
+
+	"github.com/loglake/loglake"
+)
 
 // NewLineBatchSettings is [NewLineBatch] for lines that are not stored in a
 // lake — records split at query time from a foreign layout's envelopes (see
@@ -17,4 +21,125 @@ func NewLineBatchSettings(s loglake.Settings, p loglake.Partition, seed Schema) 
 		}
 	}
 	return &LineBatch{ch: newChunk(cfg)}
+}
+
+// keptLine appends to dst a shorter line holding only the members of line
+// whose key is in keep, in their order and as they are written, and
+// reports true, when line is certainly a JSON object that the scanner
+// accepts: its members then read exactly as in the whole line. It reports
+// false, with nothing certain, for any line it does not fully check — keys
+// with escapes, malformed JSON — which the caller then adds whole. Skipping
+// a member costs a search for its end, with no unescaping, UTF-8 check or
+// number parsing.
+func keptLine(dst, line []byte, keep map[string]struct{}) ([]byte, bool) {
+	i := skipWS(line, 0)
+	if i >= len(line) || line[i] != '{' {
+		return dst, false
+	}
+	dst = append(dst, '{')
+	empty := true
+	i = skipWS(line, i+1)
+	if i < len(line) && line[i] == '}' {
+		i++
+	} else {
+		for {
+			if i >= len(line) || line[i] != '"' {
+				return dst, false
+			}
+			kstart := i
+			j := bytes.IndexByte(line[i+1:], '"')
+			if j < 0 {
+				return dst, false
+			}
+			key := line[i+1 : i+1+j]
+			if bytes.IndexByte(key, '\\') >= 0 {
+				return dst, false // the scanner unescapes keys
+			}
+			i = skipWS(line, i+j+2)
+			if i >= len(line) || line[i] != ':' {
+				return dst, false
+			}
+			i = skipWS(line, i+1)
+			if i >= len(line) {
+				return dst, false
+			}
+			var (
+				end int
+				ok  bool
+			)
+			switch c := line[i]; {
+			case c == '"':
+				end, ok = skipTopString(line, i)
+			case c == '{' || c == '[':
+				end, ok = skipValue(line, i, 0)
+			case c == 't':
+				end, ok = i+4, bytes.HasPrefix(line[i:], []byte("true"))
+			case c == 'f':
+				end, ok = i+5, bytes.HasPrefix(line[i:], []byte("false"))
+			case c == 'n':
+				end, ok = i+4, bytes.HasPrefix(line[i:], []byte("null"))
+			default:
+				end, _, ok = scanNumber(line, i)
+			}
+			if !ok {
+				return dst, false
+			}
+			if _, want := keep[unsafeString(key)]; want {
+				if !empty {
+					dst = append(dst, ',')
+				}
+				dst = append(dst, line[kstart:end]...)
+				empty = false
+			}
+			i = skipWS(line, end)
+			if i >= len(line) {
+				return dst, false
+			}
+			if line[i] == ',' {
+				i = skipWS(line, i+1)
+				continue
+			}
+			if line[i] != '}' {
+				return dst, false
+			}
+			i++
+			break
+		}
+	}
+	if skipWS(line, i) != len(line) {
+		return dst, false
+	}
+	return append(dst, '}'), true
+}
+
+// skipTopString returns the end of the string at line[i] == '"', checking
+// its escapes as scanner.parseString does (UTF-8 is not checked: the
+// scanner replaces invalid bytes rather than rejecting them).
+func skipTopString(line []byte, i int) (int, bool) {
+	i++
+	for {
+		j := bytes.IndexByte(line[i:], '"')
+		if j < 0 {
+			return 0, false
+		}
+		k := bytes.IndexByte(line[i:i+j], '\\')
+		if k < 0 {
+			return i + j + 1, true
+		}
+		i += k
+		if i+1 >= len(line) {
+			return 0, false
+		}
+		switch line[i+1] {
+		case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+			i += 2
+		case 'u':
+			if _, ok := hex4(line, i+2); !ok {
+				return 0, false
+			}
+			i += 6
+		default:
+			return 0, false
+		}
+	}
 }

@@ -219,7 +219,7 @@ func (s *LineScanner) Next() (start, end int, ok bool) {
 			s.pos = len(block)
 			return 0, 0, false
 		}
-		start = pos + bytes.LastIndexByte(block[pos:c], '\n') + 1
+		start = lineStart(block, pos, c)
 		end = lineEnd(block, c)
 		s.pos = end + 1
 		if f.MayMatch(block[start:end]) {
@@ -227,6 +227,20 @@ func (s *LineScanner) Next() (start, end int, ok bool) {
 		}
 	}
 	return 0, 0, false
+}
+
+// lineStart returns the start of the line holding block[i], not before
+// pos. It looks back in short steps: bytes.LastIndexByte is a plain loop,
+// and a hit may be far from pos when lines rarely match.
+func lineStart(block []byte, pos, i int) int {
+	for i > pos {
+		from := max(pos, i-256)
+		if j := bytes.LastIndexByte(block[from:i], '\n'); j >= 0 {
+			return from + j + 1
+		}
+		i = from
+	}
+	return pos
 }
 
 func lineEnd(block []byte, i int) int {

@@ -1,0 +1,179 @@
+package compact
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/loglake/loglake"
+)
+
+// keepLines are lines for LineBatch.KeepColumns: escapes in keys and
+// values, duplicate keys, nesting, numbers, invalid UTF-8, whitespace and
+// malformed JSON of many kinds.
+var keepLines = []string{
+	`{"timestamp":"2026-11-20T10:00:00Z","pid":12,"op":"copy","path":"C:\\Users\\社外秘.docx"}`,
+	`{"pid":-3.5e2,"op":"mo\u0076e","x":{"a":[1,"}",{"b":null}]},"ok":true}`,
+	`{"p\u0069d":7,"op":"copy"}`,
+	`{"pid":1,"pid":2,"op":null}`,
+	`{"op":"a\"b\\c\/d\b\f\n\r\t\ud83d\ude00\ud800x","pid":99999999999999999999}`,
+	` { "pid" : 5 , "op" : "x" } `,
+	`{"pid":5,"op":"x"}junk`,
+	`{"pid":5,"op":"bad \q escape"}`,
+	`{"pid":5,"op":"bad \u12 escape"}`,
+	`{"pid":5,"op":"unterminated}`,
+	`{"pid":05}`,
+	`{"pid":1.}`,
+	`{"pid":tru}`,
+	`{"pid":1,}`,
+	`{"pid" 1}`,
+	`{"x":[1,2}`,
+	`{"x":{"a" 1}}`,
+	"{\"op\":\"\xff\xfe\",\"pid\":1}",
+	"{\"\xffpid\":1,\"op\":\"y\"}",
+	"{\"op\":\"tab\there\",\"pid\":2}",
+	`{}`,
+	`[]`,
+	`"op"`,
+	``,
+	`{"tenant_id":"other","pid":1}`,
+	`{"":1,"_unfit":{"a":1},"pid":3}`,
+	`{"timestamp":"not a time","pid":4}`,
+	`{"timestamp":1700000000,"op":12}`,
+	`{"op":true}`,
+	`{"op":{"nested":"yes"}}`,
+}
+
+// batchColumns returns the values of a LineBatch's columns, row by row.
+func batchColumns(t *testing.T, b *LineBatch) (int, map[string][]any) {
+	t.Helper()
+	rec, schema := b.Finish()
+	defer rec.Release()
+	cols := map[string][]any{}
+	for i, f := range schema {
+		arr := rec.Column(i)
+		vals := make([]any, arr.Len())
+		for r := range vals {
+			if !arr.IsNull(r) {
+				m := valueAt(arr, f.Type, r)
+				vals[r] = fmt.Sprintf("%v %v %q %d %v %v", f.Type, m.kind, m.str, m.i, m.f, m.b)
+			}
+		}
+		cols[f.Name] = vals
+	}
+	return int(rec.NumRows()), cols
+}
+
+// checkKept compares a batch of lines restricted to names with the whole
+// batch: the kept columns must hold the same values.
+func checkKept(t *testing.T, lines []string, names []string) {
+	t.Helper()
+	lake := memLake(t)
+	p := loglake.Partition{Tenant: "t", Day: loglake.NewDay(2026, 11, 20)}
+	seed := Schema{{Name: "op", Type: TypeString}}
+	full := NewLineBatch(lake, p, seed)
+	kept := NewLineBatch(lake, p, seed)
+	kept.KeepColumns(names)
+	for _, l := range lines {
+		full.Add([]byte(l))
+		kept.Add([]byte(l))
+	}
+	nf, fc := batchColumns(t, full)
+	nk, kc := batchColumns(t, kept)
+	if nf != nk {
+		t.Fatalf("%d rows kept, want %d", nk, nf)
+	}
+	if slices.Contains(names, UnfitColumn) { // every column is kept
+		if d := cmp.Diff(fc, kc); d != "" {
+			t.Errorf("kept %q of %q (-full +kept):\n%s", names, lines, d)
+		}
+		return
+	}
+	want := map[string][]any{}
+	for _, n := range names {
+		if v, ok := fc[n]; ok {
+			want[n] = v
+		}
+	}
+	got := map[string][]any{}
+	for n, v := range kc {
+		if n == UnfitColumn && !slices.Contains(names, UnfitColumn) {
+			continue // malformed lines still land there
+		}
+		if n == "timestamp" && !strings.Contains(strings.Join(names, "\x00"), "timestamp") {
+			for _, x := range v {
+				if x != nil {
+					t.Fatalf("timestamp not kept but set: %v", x)
+				}
+			}
+			continue
+		}
+		got[n] = v
+	}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("kept %q of %q (-full +kept):\n%s", names, lines, d)
+	}
+}
+
+func TestLineBatchKeepColumns(t *testing.T) {
+	for _, names := range [][]string{
+		{"pid"}, {"op"}, {"pid", "op"}, {"timestamp", "op"}, {"x", "ok"}, {}, {"missing"},
+		{"pid", UnfitColumn}, {"\uFFFDpid"},
+	} {
+		t.Run(strings.Join(names, ","), func(t *testing.T) {
+			checkKept(t, keepLines, names)
+			for _, l := range keepLines { // each line alone, so that no other widens its columns
+				checkKept(t, []string{l}, names)
+			}
+		})
+	}
+}
+
+func TestKeptLine(t *testing.T) {
+	keep := map[string]struct{}{"pid": {}, "op": {}}
+	tests := []struct {
+		line string
+		want string // "" for not certain
+	}{
+		{`{"pid":1,"x":"y","op":"copy"}`, `{"pid":1,"op":"copy"}`},
+		{` { "x" : [1,{"a":"]"}] , "op" : "c\"d" } `, `{"op" : "c\"d"}`},
+		{`{"x":1}`, `{}`},
+		{`{}`, `{}`},
+		{`{"p\u0069d":1}`, ""},
+		{`{"pid":1}x`, ""},
+		{`{"x":"\z"}`, ""},
+		{`{"x":01}`, ""},
+		{`{"x":1,}`, ""},
+		{`[1]`, ""},
+	}
+	for _, tt := range tests {
+		got, ok := keptLine(nil, []byte(tt.line), keep)
+		if !ok {
+			got = nil
+		}
+		if string(got) != tt.want {
+			t.Errorf("keptLine(%s) = %s, %v; want %s", tt.line, got, ok, tt.want)
+		}
+	}
+}
+
+// FuzzKeepColumns checks that a batch restricted to some columns reads
+// them as the whole batch does.
+func FuzzKeepColumns(f *testing.F) {
+	for _, l := range keepLines {
+		f.Add(l, "pid")
+		f.Add(l, "op")
+	}
+	f.Fuzz(func(t *testing.T, line, name string) {
+		if strings.ContainsRune(line, '\n') {
+			return
+		}
+		checkKept(t, []string{line}, []string{name, "op"})
+	})
+}
+
+var _ arrow.Array // arrow is used through valueAt's arrays
