@@ -2,6 +2,8 @@ package compact
 
 import (
 	"bytes"
+	"encoding/binary"
+	"math/bits"
 
 	"github.com/loglake/loglake"
 )
@@ -118,15 +120,14 @@ func keptLine(dst, line []byte, keep map[string]struct{}) ([]byte, bool) {
 func skipTopString(line []byte, i int) (int, bool) {
 	i++
 	for {
-		j := bytes.IndexByte(line[i:], '"')
+		j := indexQuoteOrBackslash(line[i:])
 		if j < 0 {
 			return 0, false
 		}
-		k := bytes.IndexByte(line[i:i+j], '\\')
-		if k < 0 {
-			return i + j + 1, true
+		i += j
+		if line[i] == '"' {
+			return i + 1, true
 		}
-		i += k
 		if i+1 >= len(line) {
 			return 0, false
 		}
@@ -142,4 +143,30 @@ func skipTopString(line []byte, i int) (int, bool) {
 			return 0, false
 		}
 	}
+}
+
+// indexQuoteOrBackslash returns the index of the first '"' or '\\' in b,
+// or -1. It tests eight bytes at a time: JSON strings are short, too short
+// for bytes.IndexByte's setup to pay off, and have two bytes to look for.
+func indexQuoteOrBackslash(b []byte) int {
+	const (
+		lsb = 0x0101010101010101
+		msb = 0x8080808080808080
+	)
+	i := 0
+	for ; i+8 <= len(b); i += 8 {
+		x := binary.LittleEndian.Uint64(b[i:])
+		q := x ^ (lsb * '"')
+		s := x ^ (lsb * '\\')
+		// A zero byte of q or s is a hit; the lowest flag is exact.
+		if m := ((q-lsb)&^q | (s-lsb)&^s) & msb; m != 0 {
+			return i + bits.TrailingZeros64(m)/8
+		}
+	}
+	for ; i < len(b); i++ {
+		if b[i] == '"' || b[i] == '\\' {
+			return i
+		}
+	}
+	return -1
 }

@@ -177,3 +177,13 @@ func FuzzKeepColumns(f *testing.F) {
 }
 
 var _ arrow.Array // arrow is used through valueAt's arrays
+
+func TestIndexQuoteOrBackslash(t *testing.T) {
+	for _, s := range []string{"", "a", `"`, `\`, "abcdefgh", `abcdefg"`, `abcdefgh\`, `abcdefghijklmnop"\`,
+		"\x80\xff\x22", "\xa2\xdc\x5c", `社外秘"`, `0123456789\abc"`, "\x21\x23\x5b\x5d\x22"} {
+		want := strings.IndexAny(s, `"\`)
+		if got := indexQuoteOrBackslash([]byte(s)); got != want {
+			t.Errorf("indexQuoteOrBackslash(%q) = %d, want %d", s, got, want)
+		}
+	}
+}
