@@ -378,31 +378,66 @@ func writeColumn(w *parquet.ColumnWriter, srcs []arrow.Array, t Type, ci int, or
 			valid[k] = a.NullBitmapBytes()
 		}
 	}
+	// String parts as offsets and bytes: value r is
+	// data[offs[r]-offs[0] : offs[r+1]-offs[0]].
+	var offs [][]int32
+	var data [][]byte
+	if strs != nil {
+		offs, data = make([][]int32, len(strs)), make([][]byte, len(strs))
+		for k, a := range strs {
+			if a != nil {
+				offs[k], data[k] = a.ValueOffsets(), a.ValueBytes()
+			}
+		}
+	}
 	size := 0
 	for lo := 0; lo < len(order); lo += cap(buf) {
-		hi := min(lo+cap(buf), len(order))
-		vals := buf[:0]
-		for _, ref := range order[lo:hi] {
-			k, r := int(ref>>32), int(uint32(ref))
-			if absent[k] || valid[k] != nil && !bitutil.BitIsSet(valid[k], r) {
-				vals = append(vals, null)
-				continue
+		refs := order[lo:min(lo+cap(buf), len(order))]
+		vals := buf[:len(refs)]
+		// One loop per type: the type switch stays out of the loop.
+		switch t {
+		case TypeString, TypeJSON:
+			for i, ref := range refs {
+				k, r := int(ref>>32), int(uint32(ref))
+				if absent[k] || valid[k] != nil && !bitutil.BitIsSet(valid[k], r) {
+					vals[i] = null
+					continue
+				}
+				o := offs[k]
+				b := data[k][o[r]-o[0] : o[r+1]-o[0]]
+				size += len(b)
+				vals[i] = parquet.ByteArrayValue(b).Level(0, 1, ci)
 			}
-			var v parquet.Value
-			switch t {
-			case TypeString, TypeJSON:
-				s := strs[k].Value(r)
-				size += len(s) - 8
-				v = parquet.ByteArrayValue(unsafe.Slice(unsafe.StringData(s), len(s)))
-			case TypeInt64, TypeTimestamp:
-				v = parquet.Int64Value(ints[k][r])
-			case TypeFloat64:
-				v = parquet.DoubleValue(dbls[k][r])
-			case TypeBool:
-				v = parquet.BooleanValue(bools[k].Value(r))
+		case TypeInt64, TypeTimestamp:
+			for i, ref := range refs {
+				k, r := int(ref>>32), int(uint32(ref))
+				if absent[k] || valid[k] != nil && !bitutil.BitIsSet(valid[k], r) {
+					vals[i] = null
+					continue
+				}
+				size += 8
+				vals[i] = parquet.Int64Value(ints[k][r]).Level(0, 1, ci)
 			}
-			size += 8
-			vals = append(vals, v.Level(0, 1, ci))
+		case TypeFloat64:
+			for i, ref := range refs {
+				k, r := int(ref>>32), int(uint32(ref))
+				if absent[k] || valid[k] != nil && !bitutil.BitIsSet(valid[k], r) {
+					vals[i] = null
+					continue
+				}
+				size += 8
+				vals[i] = parquet.DoubleValue(dbls[k][r]).Level(0, 1, ci)
+			}
+		case TypeBool:
+			for i, ref := range refs {
+				k, r := int(ref>>32), int(uint32(ref))
+				if absent[k] || valid[k] != nil && !bitutil.BitIsSet(valid[k], r) {
+					vals[i] = null
+					continue
+				}
+				size += 8
+				vals[i] = parquet.BooleanValue(bools[k].Value(r)).Level(0, 1, ci)
+			}
 		}
 		if _, err := w.WriteRowValues(vals); err != nil {
 			return size, err
