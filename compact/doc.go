@@ -108,10 +108,10 @@
 // pruning needs. Peak heap is about Concurrency × 2 × BufferBytes plus
 // per-object read buffers, whatever the partition's size.
 //
-// Within one compaction, a raw object is decoded (zstd, one reused
-// decoder) into blocks of whole lines while parse workers, one per CPU
-// (GOMAXPROCS), fill a chunk each; a run's BufferBytes budget is shared
-// by the workers, not multiplied by them. At the end of a run the chunks
+// Within one compaction, a raw object is decoded (zstd, with decoders that
+// a Compactor reuses across partitions) into blocks of whole lines while
+// parse workers, one per CPU (GOMAXPROCS), fill a chunk each; a run's
+// BufferBytes budget is shared by the workers, not multiplied by them. At the end of a run the chunks
 // are sorted by time in parallel and merged, ties in input order, so a
 // file's rows come in the same order whatever the number of CPUs; the
 // columns of two row groups at a time are then encoded in parallel.
