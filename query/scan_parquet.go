@@ -54,9 +54,10 @@ const pqTailBytes = 64 << 10
 // readTail fetches the last min(size, pqTailBytes) bytes of the object.
 func (r *pqReaderAt) readTail(size int64) error {
 	n := min(size, pqTailBytes)
-	buf := make([]byte, n)
+	buf := getPQBuf(int(n))
 	k, err := r.ReadAt(buf, size-n)
 	if k < len(buf) {
+		putPQBuf(buf)
 		if err == nil || err == io.EOF {
 			err = io.ErrUnexpectedEOF
 		}
@@ -64,6 +65,13 @@ func (r *pqReaderAt) readTail(size int64) error {
 	}
 	r.tail, r.tailOff, r.size = buf, size-n, size
 	return nil
+}
+
+// releaseTail gives the tail's buffer back to the pool, once nothing
+// reads the file any more.
+func (r *pqReaderAt) releaseTail() {
+	putPQBuf(r.tail)
+	r.tail = nil
 }
 
 func (r *pqReaderAt) ReadAt(p []byte, off int64) (int, error) {
@@ -286,6 +294,9 @@ type pqFile struct {
 	// countOnly: nothing is decoded and nothing evaluated row by row: a
 	// count(*) sink takes the surviving rows' number.
 	countOnly bool
+	// tasks counts the row group reads (parts included) not yet done;
+	// the last one releases the tail.
+	tasks atomic.Int32
 	ts        pqLeaf // the timestamp column, if hasTS
 	hasTS     bool
 }
@@ -318,6 +329,12 @@ func (pt *partTask) openParquet(ctx context.Context, ref compact.FileRef) (*pqFi
 	if err := ra.readTail(size); err != nil {
 		return nil, pqError(ctx, ref.Key, err)
 	}
+	opened := false // row group reads will release the tail
+	defer func() {
+		if !opened {
+			ra.releaseTail()
+		}
+	}()
 	f, err := parquet.OpenFile(ra, size, parquet.SkipBloomFilters(true), parquet.SkipPageIndex(true), parquet.ReadBufferSize(pqHeaderBuf),
 		parquet.SkipMagicBytes(ra.tailOff > 0))
 	if err != nil {
@@ -379,6 +396,10 @@ func (pt *partTask) openParquet(ctx context.Context, ref compact.FileRef) (*pqFi
 	pf.countOnly = len(pf.need) == 0 && pf.resid == nil
 	pf.ts, pf.hasTS = pf.leaves[TimeColumn]
 	pf.hasTS = pf.hasTS && pf.ts.typ == compact.TypeTimestamp && x.tsPrunable
+	for rgi := range f.RowGroups() {
+		pf.tasks.Add(int32(pt.rowGroupParts(pf, rgi)))
+	}
+	opened = pf.tasks.Load() > 0
 	return pf, nil
 }
 
@@ -388,6 +409,11 @@ func (pt *partTask) openParquet(ctx context.Context, ref compact.FileRef) (*pqFi
 // pages (pqFile.evals), and decodes the needed columns only at the rows
 // where all are TRUE.
 func (pt *partTask) scanRowGroup(ctx context.Context, pf *pqFile, rgi int, sp *rgSplit, part int, s sink) error {
+	defer func() {
+		if pf.tasks.Add(-1) == 0 {
+			pf.ra.releaseTail()
+		}
+	}()
 	x := pt.x
 	p := x.p
 	if err := ctx.Err(); err != nil {
