@@ -297,8 +297,8 @@ type pqFile struct {
 	// tasks counts the row group reads (parts included) not yet done;
 	// the last one releases the tail.
 	tasks atomic.Int32
-	ts        pqLeaf // the timestamp column, if hasTS
-	hasTS     bool
+	ts    pqLeaf // the timestamp column, if hasTS
+	hasTS bool
 }
 
 // openParquet opens a Parquet file (reading its footer) and resolves its
