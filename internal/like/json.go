@@ -276,9 +276,8 @@ func (f *JSONPrefilter) nextHazard(h int, b []byte, pos int) int {
 // nextEscape finds the next real escape \c (a backslash preceded by an even
 // number of backslashes) at or after pos that is a hazard.
 func (f *JSONPrefilter) nextEscape(b []byte, pos int, c byte) int {
-	pat := [2]byte{'\\', c}
 	for pos < len(b) {
-		i := bytes.Index(b[pos:], pat[:])
+		i := indexPair(b[pos:], '\\', c)
 		if i < 0 {
 			return -1
 		}
