@@ -84,6 +84,9 @@ func (f *foldLit) index(s []byte) int {
 	if n == 0 {
 		return 0
 	}
+	if hasPairSearch && !f.exact && f.probe != f.probe2 && len(s) >= pairSearchMin {
+		return f.pairIndex(s, last)
+	}
 	p, p2 := f.probe, f.probe2
 	c0 := f.lo[p]
 	c1 := c0 &^ f.mask[p] // the upper-case variant; c0 if not a letter
@@ -132,6 +135,34 @@ func (f *foldLit) index(s []byte) int {
 		if fails++; fails > 8+i>>3 {
 			return f.denseIndex(s, i+1)
 		}
+	}
+	return -1
+}
+
+// pairSearchMin is the shortest subject searched with pairIndex: short
+// ones (a line, a value) do better with the byte search. Exact literals
+// keep the byte search, whose dense fallback is bytes.Index.
+const pairSearchMin = 4096
+
+// pairIndex is index searching the two probe bytes together with
+// indexPairMasked, which stays fast whether or not either byte is common
+// in s (an 'x' in "excel" is rare in prose but not next to ".exe").
+func (f *foldLit) pairIndex(s []byte, last int) int {
+	pa, pb := f.probe, f.probe2
+	if pa > pb {
+		pa, pb = pb, pa
+	}
+	ca, ma, cb, mb := f.lo[pa], f.mask[pa], f.lo[pb], f.mask[pb]
+	for from := 0; from <= last; {
+		j := indexPairMasked(s[from+pa:last+pb+1], pb-pa, ca, ma, cb, mb)
+		if j < 0 {
+			return -1
+		}
+		i := from + j
+		if f.at(s[i:]) {
+			return i
+		}
+		from = i + 1
 	}
 	return -1
 }

@@ -2,8 +2,16 @@
 
 package like
 
-import "bytes"
+// hasPairSearch tells whether indexPairMasked is a SIMD search.
+const hasPairSearch = false
 
-// indexPair returns the index of the first occurrence of the two bytes c0
-// c1 in b, or -1.
-func indexPair(b []byte, c0, c1 byte) int { return bytes.Index(b, []byte{c0, c1}) }
+// indexPairMasked returns the first i with b[i]|m0 == c0 and
+// b[i+d]|m1 == c1 (d > 0), or -1.
+func indexPairMasked(b []byte, d int, c0, m0, c1, m1 byte) int {
+	for i := 0; i+d < len(b); i++ {
+		if b[i]|m0 == c0 && b[i+d]|m1 == c1 {
+			return i
+		}
+	}
+	return -1
+}

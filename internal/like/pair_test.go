@@ -25,6 +25,24 @@ func TestIndexPair(t *testing.T) {
 			}
 		}
 	}
+	for n := range 100 {
+		b := make([]byte, n)
+		for i := range b {
+			b[i] = "xXeEcC"[r.IntN(6)]
+		}
+		for d := 1; d < 20; d++ {
+			want := -1
+			for i := 0; i+d < n; i++ {
+				if b[i]|0x20 == 'x' && b[i+d] == 'C' {
+					want = i
+					break
+				}
+			}
+			if got := indexPairMasked(b, d, 'x', 0x20, 'C', 0); got != want {
+				t.Fatalf("indexPairMasked(%q, %d) = %d, want %d", b, d, got, want)
+			}
+		}
+	}
 	if got := indexPair(nil, 'a', 'b'); got != -1 {
 		t.Errorf("indexPair(nil) = %d", got)
 	}
@@ -38,4 +56,33 @@ func FuzzIndexPair(f *testing.F) {
 			t.Fatalf("indexPair(%q, %q, %q) = %d, want %d", b, c0, c1, got, want)
 		}
 	})
+}
+
+// TestFoldLitLongSubjects checks foldLit.index on subjects long enough for
+// the pair search, against a plain scan.
+func TestFoldLitLongSubjects(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	alphabet := []string{"e", "E", "x", "X", "c", "C", "l", "L", ".", "\\", "社", "外", "秘"}
+	for _, lit := range []string{"excel", "EXE", "xe", "社外秘", "x.e", "l社"} {
+		for _, fold := range []bool{false, true} {
+			f := asciiFoldLit([]byte(lit), fold)
+			for range 30 {
+				var b bytes.Buffer
+				for b.Len() < pairSearchMin+r.IntN(3*pairSearchMin) {
+					b.WriteString(alphabet[r.IntN(len(alphabet))])
+				}
+				s := b.Bytes()
+				want := -1
+				for i := 0; i+len(lit) <= len(s); i++ {
+					if fold && bytes.EqualFold(s[i:i+len(lit)], []byte(lit)) || !fold && bytes.Equal(s[i:i+len(lit)], []byte(lit)) {
+						want = i
+						break
+					}
+				}
+				if got := f.index(s); got != want {
+					t.Fatalf("index(%q, fold=%v) in %d bytes = %d, want %d", lit, fold, len(s), got, want)
+				}
+			}
+		}
+	}
 }
