@@ -31,6 +31,7 @@ type LineBatch struct {
 	// keptLine); used when fast is set.
 	short []byte
 	fast  bool
+	names []string // the kept names when they are few; nil otherwise
 }
 
 // NewLineBatch returns a LineBatch for lines of partition p of lake. seed
@@ -72,6 +73,13 @@ func (b *LineBatch) KeepColumns(names []string) {
 		b.fast = b.fast && !strings.ContainsRune(n, utf8.RuneError)
 	}
 	b.ch.cfg.keep = keep
+	b.names = nil
+	if len(keep) <= 8 {
+		b.names = make([]string, 0, len(keep))
+		for n := range keep {
+			b.names = append(b.names, n)
+		}
+	}
 }
 
 // Add appends one NDJSON line (without its newline) as a row. A line that
@@ -80,7 +88,7 @@ func (b *LineBatch) KeepColumns(names []string) {
 func (b *LineBatch) Add(line []byte) {
 	if b.fast {
 		var ok bool
-		if b.short, ok = keptLine(b.short[:0], line, b.ch.cfg.keep); ok {
+		if b.short, ok = keptLine(b.short[:0], line, b.ch.cfg.keep, b.names); ok {
 			b.ch.addLine(b.short)
 			return
 		}

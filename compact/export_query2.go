@@ -26,14 +26,14 @@ func NewLineBatchSettings(s loglake.Settings, p loglake.Partition, seed Schema) 
 }
 
 // keptLine appends to dst a shorter line holding only the members of line
-// whose key is in keep, in their order and as they are written, and
+// whose key is in keep (or names, see wanted), in their order and as they are written, and
 // reports true, when line is certainly a JSON object that the scanner
 // accepts: its members then read exactly as in the whole line. It reports
 // false, with nothing certain, for any line it does not fully check — keys
 // with escapes, malformed JSON — which the caller then adds whole. Skipping
 // a member costs a search for its end, with no unescaping, UTF-8 check or
 // number parsing.
-func keptLine(dst, line []byte, keep map[string]struct{}) ([]byte, bool) {
+func keptLine(dst, line []byte, keep map[string]struct{}, names []string) ([]byte, bool) {
 	i := skipWS(line, 0)
 	if i >= len(line) || line[i] != '{' {
 		return dst, false
@@ -86,7 +86,7 @@ func keptLine(dst, line []byte, keep map[string]struct{}) ([]byte, bool) {
 			if !ok {
 				return dst, false
 			}
-			if _, want := keep[unsafeString(key)]; want {
+			if wanted(key, keep, names) {
 				if !empty {
 					dst = append(dst, ',')
 				}
@@ -112,6 +112,21 @@ func keptLine(dst, line []byte, keep map[string]struct{}) ([]byte, bool) {
 		return dst, false
 	}
 	return append(dst, '}'), true
+}
+
+// wanted reports whether key is one of names, or in keep when names is
+// nil: a few names are compared faster than a key is hashed.
+func wanted(key []byte, keep map[string]struct{}, names []string) bool {
+	if names == nil {
+		_, ok := keep[unsafeString(key)]
+		return ok
+	}
+	for _, n := range names {
+		if n == unsafeString(key) {
+			return true
+		}
+	}
+	return false
 }
 
 // skipTopString returns the end of the string at line[i] == '"', checking

@@ -151,7 +151,10 @@ func TestKeptLine(t *testing.T) {
 		{`[1]`, ""},
 	}
 	for _, tt := range tests {
-		got, ok := keptLine(nil, []byte(tt.line), keep)
+		got, ok := keptLine(nil, []byte(tt.line), keep, nil)
+		if got2, ok2 := keptLine(nil, []byte(tt.line), nil, []string{"op", "pid"}); ok2 != ok || string(got2) != string(got) {
+			t.Errorf("keptLine(%s) by names = %s, %v; by set %s, %v", tt.line, got2, ok2, got, ok)
+		}
 		if !ok {
 			got = nil
 		}

@@ -114,14 +114,23 @@ type rowCtx struct {
 	i      int
 	tenant string
 	day    string
+	// tenantV and dayV are tenant and day as values, boxed once rather
+	// than at every get.
+	tenantV, dayV any
 }
 
 func (r *rowCtx) get(col string) any {
 	switch col {
 	case TenantColumn:
-		return r.tenant
+		if r.tenantV == nil {
+			r.tenantV = r.tenant
+		}
+		return r.tenantV
 	case DayColumn:
-		return r.day
+		if r.dayV == nil {
+			r.dayV = r.day
+		}
+		return r.dayV
 	}
 	c := r.blk.cols[col]
 	if c == nil {
