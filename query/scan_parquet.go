@@ -399,8 +399,43 @@ func (pt *partTask) openParquet(ctx context.Context, ref compact.FileRef) (*pqFi
 	for rgi := range f.RowGroups() {
 		pf.tasks.Add(int32(pt.rowGroupParts(pf, rgi)))
 	}
-	opened = pf.tasks.Load() > 0
+	// The tail is kept for the row group reads only if they read from
+	// it: a partition's files are all open at once.
+	opened = pf.tasks.Load() > 0 && pf.tailUsed()
 	return pf, nil
+}
+
+// tailUsed reports whether the scan of pf reads bytes of its tail: a
+// column chunk, column index or offset index of a column it reads (the
+// timestamp column's included).
+func (pf *pqFile) tailUsed() bool {
+	ra := pf.ra
+	if ra.tail == nil {
+		return false
+	}
+	cols := pf.readColumns()
+	if pf.hasTS {
+		cols = append(cols, pf.ts.idx)
+	}
+	in := func(off, n int64) bool {
+		return n > 0 && off+n > ra.tailOff && off < ra.tailOff+int64(len(ra.tail))
+	}
+	for _, rg := range pf.f.Metadata().RowGroups {
+		for _, idx := range cols {
+			if idx >= len(rg.Columns) {
+				continue
+			}
+			c := &rg.Columns[idx]
+			base := c.MetaData.DataPageOffset
+			if c.MetaData.DictionaryPageOffset != 0 {
+				base = c.MetaData.DictionaryPageOffset
+			}
+			if in(base, c.MetaData.TotalCompressedSize) || in(c.ColumnIndexOffset, int64(c.ColumnIndexLength)) || in(c.OffsetIndexOffset, int64(c.OffsetIndexLength)) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // scanRowGroup reads row group rgi of an open file — all its rows, or
