@@ -271,9 +271,9 @@ func TestDifferential(t *testing.T) { testDifferential(t) }
 // TestDifferentialSplit reads every Parquet row group in parts (one per
 // reader), each seeking to its rows: pages come sliced.
 func TestDifferentialSplit(t *testing.T) {
-	old := splitRows
-	splitRows = 40
-	t.Cleanup(func() { splitRows = old })
+	old, oldBytes, oldFiles := splitRows, splitBytes, splitFiles
+	splitRows, splitBytes, splitFiles = 40, 0, 1<<20
+	t.Cleanup(func() { splitRows, splitBytes, splitFiles = old, oldBytes, oldFiles })
 	testDifferential(t)
 }
 

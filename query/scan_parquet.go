@@ -1198,15 +1198,42 @@ type rgSplit struct {
 // cost more than an idle reader.
 var splitRows int64 = 16 << 10
 
+// splitBytes is the fewest uncompressed bytes of the column chunks a part
+// of a split row group reads: below it, a part's fixed costs (seeks,
+// dictionaries read again, buffers of its own) outweigh its share of the
+// work.
+var splitBytes int64 = 512 << 10
+
+// splitFiles: a query that reads splitFiles×Parallelism files or more
+// keeps every reader busy with whole row groups; its row groups are not
+// split.
+var splitFiles = 2
+
 // rowGroupParts returns how many parts row group rgi is read in: one
 // per reader for large row groups of a file whose scan seeks (no page
-// index ranges) and reads something.
+// index ranges) and reads something, in a query that reads few files.
 func (pt *partTask) rowGroupParts(pf *pqFile, rgi int) int {
-	if pt.x.p.pageIndex || len(pf.evals) == 0 && len(pf.need) == 0 {
+	x := pt.x
+	if x.p.pageIndex || len(pf.evals) == 0 && len(pf.need) == 0 {
 		return 1
 	}
+	par := int64(x.e.opts.Parallelism)
+	if files := int64(len(x.p.parts)) * int64(max(1, len(pt.v.Parquet))); files >= int64(splitFiles)*par {
+		return 1
+	}
+	var size int64
+	cols := pf.f.Metadata().RowGroups[rgi].Columns
+	for _, idx := range pf.readColumns() {
+		if idx < len(cols) {
+			size += max(0, cols[idx].MetaData.TotalUncompressedSize)
+		}
+	}
 	n := pf.f.RowGroups()[rgi].NumRows()
-	return int(max(1, min(int64(pt.x.e.opts.Parallelism), n/splitRows)))
+	parts := min(par, n/splitRows)
+	if splitBytes > 0 {
+		parts = min(parts, size/splitBytes)
+	}
+	return int(max(1, parts))
 }
 
 // partBounds returns the first rows of the parts of row group rgi read in

@@ -45,8 +45,9 @@ func TestSplitRowGroups(t *testing.T) {
 		t.Fatal(err)
 	}
 	e := newEngine(t, lake, &Options{Parallelism: 3})
-	old := splitRows
-	t.Cleanup(func() { splitRows = old })
+	old, oldBytes, oldFiles := splitRows, splitBytes, splitFiles
+	splitBytes, splitFiles = 0, 1<<20
+	t.Cleanup(func() { splitRows, splitBytes, splitFiles = old, oldBytes, oldFiles })
 	for _, sql := range []string{
 		`SELECT count(*) FROM logs WHERE tenant_id = 'acme' AND operation = 'copy' AND removable = true AND file_path LIKE '%社外秘%'`,
 		`SELECT i, removable, operation FROM logs WHERE tenant_id = 'acme' AND removable = false AND i BETWEEN 100 AND 15000`,
