@@ -6,6 +6,7 @@ import (
 	"math/bits"
 
 	"github.com/loglake/loglake"
+	"github.com/loglake/loglake/internal/like"
 )
 
 // NewLineBatchSettings is [NewLineBatch] for lines that are not stored in a
@@ -161,13 +162,16 @@ func skipTopString(line []byte, i int) (int, bool) {
 }
 
 // indexQuoteOrBackslash returns the index of the first '"' or '\\' in b,
-// or -1. It tests eight bytes at a time: JSON strings are short, too short
-// for bytes.IndexByte's setup to pay off, and have two bytes to look for.
+// or -1: with SIMD from 32 bytes on, else eight bytes at a time (most JSON
+// strings are short).
 func indexQuoteOrBackslash(b []byte) int {
 	const (
 		lsb = 0x0101010101010101
 		msb = 0x8080808080808080
 	)
+	if len(b) >= 32 {
+		return like.IndexEither(b, '"', '\\')
+	}
 	i := 0
 	for ; i+8 <= len(b); i += 8 {
 		x := binary.LittleEndian.Uint64(b[i:])

@@ -183,7 +183,8 @@ var _ arrow.Array // arrow is used through valueAt's arrays
 
 func TestIndexQuoteOrBackslash(t *testing.T) {
 	for _, s := range []string{"", "a", `"`, `\`, "abcdefgh", `abcdefg"`, `abcdefgh\`, `abcdefghijklmnop"\`,
-		"\x80\xff\x22", "\xa2\xdc\x5c", `社外秘"`, `0123456789\abc"`, "\x21\x23\x5b\x5d\x22"} {
+		"\x80\xff\x22", "\xa2\xdc\x5c", `社外秘"`, `0123456789\abc"`, "\x21\x23\x5b\x5d\x22",
+		strings.Repeat("x", 40), strings.Repeat("x", 40) + `"`, strings.Repeat("社", 20) + `\"`, strings.Repeat("y", 33) + `\`} {
 		want := strings.IndexAny(s, `"\`)
 		if got := indexQuoteOrBackslash([]byte(s)); got != want {
 			t.Errorf("indexQuoteOrBackslash(%q) = %d, want %d", s, got, want)

@@ -52,3 +52,44 @@ tail:
 	NOTQ SI
 	MOVQ SI, ret+40(FP)
 	RET
+
+// func indexEitherSSE2(b []byte, c0, c1 byte) int
+TEXT ·indexEitherSSE2(SB), NOSPLIT, $0-40
+	MOVQ b_base+0(FP), SI
+	MOVQ b_len+8(FP), BX
+	MOVQ SI, DI
+	MOVQ $0x0101010101010101, CX
+	MOVBQZX c0+24(FP), AX
+	IMULQ CX, AX
+	MOVQ AX, X1
+	PUNPCKLQDQ X1, X1
+	MOVBQZX c1+25(FP), AX
+	IMULQ CX, AX
+	MOVQ AX, X2
+	PUNPCKLQDQ X2, X2
+	// Windows start at SI while SI+16 <= base+len, i.e. SI < base+len-15.
+	LEAQ -15(DI)(BX*1), DX
+either_loop:
+	CMPQ SI, DX
+	JGE either_tail
+	MOVOU (SI), X3
+	MOVOU X3, X4
+	PCMPEQB X1, X3
+	PCMPEQB X2, X4
+	POR X4, X3
+	PMOVMSKB X3, AX
+	TESTL AX, AX
+	JNZ either_found
+	ADDQ $16, SI
+	JMP either_loop
+either_found:
+	BSFL AX, AX
+	SUBQ DI, SI
+	ADDQ SI, AX
+	MOVQ AX, ret+32(FP)
+	RET
+either_tail:
+	SUBQ DI, SI
+	NOTQ SI
+	MOVQ SI, ret+32(FP)
+	RET
