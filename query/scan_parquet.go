@@ -127,14 +127,31 @@ const pqHeaderBuf = 4 << 10
 // pqWindow is the most bytes of a column chunk a chunkReader holds at once.
 const pqWindow = 1 << 20
 
-// pqBufs pools the windows of chunkReaders, by power-of-two size class.
-var pqBufs [bits.UintSize]sync.Pool
+// pqBufs keeps the windows of chunkReaders and the tails of files for
+// reuse, by power-of-two size class: up to pqBufsKept of each class, held
+// across garbage collections (unlike a sync.Pool), since fresh memory —
+// page faults, zeroing, the collections it brings on — costs a cold
+// query more than reading the bytes into it.
+var pqBufs struct {
+	mu   sync.Mutex
+	free [bits.UintSize][][]byte
+}
+
+// pqBufsKept is how many buffers of each size class pqBufs keeps: about
+// one per reader of a few concurrent queries. The largest class is
+// pqWindow, so it keeps a few MiB at most.
+const pqBufsKept = 8
 
 func getPQBuf(n int) []byte {
 	c := bits.Len(uint(n - 1))
-	if b, ok := pqBufs[c].Get().(*[]byte); ok {
-		return (*b)[:n]
+	pqBufs.mu.Lock()
+	if k := len(pqBufs.free[c]); k > 0 {
+		b := pqBufs.free[c][k-1]
+		pqBufs.free[c] = pqBufs.free[c][:k-1]
+		pqBufs.mu.Unlock()
+		return b[:n]
 	}
+	pqBufs.mu.Unlock()
 	return make([]byte, n, 1<<c)
 }
 
@@ -142,8 +159,12 @@ func putPQBuf(b []byte) {
 	if b == nil || cap(b)&(cap(b)-1) != 0 {
 		return
 	}
-	b = b[:cap(b)]
-	pqBufs[bits.Len(uint(cap(b)-1))].Put(&b)
+	c := bits.Len(uint(cap(b) - 1))
+	pqBufs.mu.Lock()
+	if len(pqBufs.free[c]) < pqBufsKept {
+		pqBufs.free[c] = append(pqBufs.free[c], b[:cap(b)])
+	}
+	pqBufs.mu.Unlock()
 }
 
 // chunkReader reads one column chunk for a page reader: the byte spans of
