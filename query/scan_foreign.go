@@ -276,6 +276,9 @@ func (fs *foreignScan) add(line []byte) error {
 	pt := fs.pt
 	if fs.lb == nil {
 		fs.lb = compact.NewLineBatchSettings(pt.x.e.settings, pt.v.Partition, nil)
+		if !pt.x.p.all {
+			fs.lb.KeepColumns(pt.x.p.cols)
+		}
 	}
 	fs.lb.Add(line)
 	if fs.lb.Len() >= rawBatchLines {
