@@ -27,6 +27,9 @@ type Compactor struct {
 	closed      atomic.Bool
 	codec       *zstdCodec         // Parquet page codec, at opts.ZstdLevel
 	decoders    chan *zstd.Decoder // free raw-object decoders
+	// flushSlots bounds the workers compressing the last page of a small
+	// column at once (see encodeRowGroups), and so the encoders that adds.
+	flushSlots chan struct{}
 }
 
 // New returns a Compactor for lake. opts may be nil (all defaults). Every
@@ -48,6 +51,7 @@ func New(lake *loglake.Lake, opts *Options) (*Compactor, error) {
 	c := &Compactor{lake: lake, opts: o, tsField: s.TimestampField, tenantField: s.TenantField, rules: newTimeRules(s), pinned: map[string]Type{}}
 	c.codec = newZstdCodec(o.ZstdLevel)
 	c.decoders = make(chan *zstd.Decoder, max(o.Concurrency, 2))
+	c.flushSlots = make(chan struct{}, 2)
 	for _, f := range o.Pin {
 		if f.Name == s.TimestampField && f.Type != TypeTimestamp {
 			return nil, fmt.Errorf("%w: compact: Pin: the timestamp field %q must be a timestamp", loglake.ErrInvalidOptions, f.Name)

@@ -240,7 +240,7 @@ func (c *Compactor) writeParquet(ctx context.Context, key string, s *runData) (F
 		for len(window) < n {
 			window = append(window, w.BeginRowGroup())
 		}
-		if err := encodeRowGroups(window[:n], s, ranges[:n], workers, c.opts.PageBytes); err != nil {
+		if err := encodeRowGroups(window[:n], s, ranges[:n], workers, c.opts.PageBytes, c.flushSlots); err != nil {
 			return abort(fmt.Errorf("compact: encode %s: %w", key, err))
 		}
 		for _, rg := range window[:n] {
@@ -262,7 +262,7 @@ func (c *Compactor) writeParquet(ctx context.Context, key string, s *runData) (F
 
 // encodeRowGroups writes the rows of ranges[i] (of s.order) to row group
 // rgs[i], on workers goroutines, one column of one row group at a time.
-func encodeRowGroups(rgs []*parquet.ConcurrentRowGroupWriter, s *runData, ranges [][2]int, workers, pageBytes int) error {
+func encodeRowGroups(rgs []*parquet.ConcurrentRowGroupWriter, s *runData, ranges [][2]int, workers, pageBytes int, flushSlots chan struct{}) error {
 	type task struct{ rg, col int }
 	tasks := make(chan task, len(rgs)*len(s.cols))
 	// Largest columns first, so that no large one starts last.
@@ -286,14 +286,25 @@ func encodeRowGroups(rgs []*parquet.ConcurrentRowGroupWriter, s *runData, ranges
 				cw := rgs[t.rg].ColumnWriters()[t.col]
 				r := ranges[t.rg]
 				n, err := writeColumn(cw, s.cols[t.col], s.schema[t.col].Type, t.col, s.order[r[0]:r[1]], buf)
-				if err == nil && n >= pageBytes {
+				switch {
+				case err != nil:
+				case n >= pageBytes:
 					// A column that filled pages here, each compressed by
 					// this worker, has its last page compressed here too,
 					// in parallel, rather than by Commit one column at a
-					// time. Smaller columns are left to Commit: compressing
-					// them here would have an encoder (a few MiB) per
-					// worker at once, where Commit needs one.
+					// time.
 					err = cw.Flush()
+				default:
+					// A smaller column is compressed here too when one of
+					// the few extra slots is free, else by Commit: one
+					// per worker would mean an encoder (a few MiB) per
+					// worker at once, where Commit needs one.
+					select {
+					case flushSlots <- struct{}{}:
+						err = cw.Flush()
+						<-flushSlots
+					default:
+					}
 				}
 				errs[t.rg*len(s.cols)+t.col] = err
 			}
