@@ -81,6 +81,12 @@ func FuzzFoldLitIndex(f *testing.F) {
 		if got := fl.swarIndex(s); got != want {
 			t.Fatalf("swarIndex(%q, %q, %v) = %d, want %d", s, lit, fold, got, want)
 		}
+		// The pair search, which index uses on long subjects only.
+		if last := len(s) - len(lit); fl.probe != fl.probe2 && last >= 0 {
+			if got := fl.pairIndex(s, last); got != want {
+				t.Fatalf("pairIndex(%q, %q, %v) = %d, want %d", s, lit, fold, got, want)
+			}
+		}
 	})
 }
 

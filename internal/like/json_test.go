@@ -237,6 +237,10 @@ func FuzzJSONPrefilter(f *testing.F) {
 	f.Add("DES\u212a top", "%desk%", true)
 	f.Add("\u017fTOP <&>/", "%s_o%/%", true)
 	f.Add(`C:\Users\"Excel"`, `%\"exc%`, true)
+	// Whole values, as the needles of col = 'text' equalities.
+	f.Add("copy", "copy", false)
+	f.Add(`a"b\c/d`, `a"b\c/d`, false)
+	f.Add("顧客", "顧客", false)
 	f.Fuzz(func(t *testing.T, s, pattern string, ignoreCase bool) {
 		m, err := Compile(pattern, Options{IgnoreCase: ignoreCase})
 		if err != nil || !utf8.ValidString(s) {
@@ -250,14 +254,18 @@ func FuzzJSONPrefilter(f *testing.F) {
 			if !p.MayMatch(line) {
 				t.Fatalf("MayMatch(%s) = false for a value matching %q", line, pattern)
 			}
-			block := append(append([]byte("{}\n"), line...), "\n{}"...)
-			sc := p.Lines(block)
-			st, e, ok := sc.Next()
-			for ok && !bytes.Equal(block[st:e], line) {
-				st, e, ok = sc.Next()
-			}
-			if !ok {
-				t.Fatalf("Lines skipped %s matching %q", line, pattern)
+			// A short block, and one long enough for the searches of
+			// long blocks (see pairSearchMin).
+			for _, pad := range []int{1, pairSearchMin/3 + 1} {
+				block := append(append(bytes.Repeat([]byte("{}\n"), pad), line...), "\n{}"...)
+				sc := p.Lines(block)
+				st, e, ok := sc.Next()
+				for ok && !bytes.Equal(block[st:e], line) {
+					st, e, ok = sc.Next()
+				}
+				if !ok {
+					t.Fatalf("Lines skipped %s matching %q (block of %d bytes)", line, pattern, len(block))
+				}
 			}
 		}
 	})
