@@ -36,6 +36,7 @@ type pqScratch struct {
 	hits    []bool
 	dictHit []bool
 	cand    []int32
+	pcand   []int32 // a page's rows kept, for capture
 	order   []int
 }
 
@@ -61,7 +62,11 @@ func (pt *partTask) colGetter(col string, cur *any) getter {
 // the rows where they are not TRUE. It returns how many rows of sel stay
 // set. With ranges, pages wholly outside them are not read (sel is clear
 // there already).
-func (pt *partTask) evalColumn(pf *pqFile, rgi int, ev *pqEval, sel []bool, ranges []rowRange, scr *pqScratch) (int, error) {
+//
+// With capture, the values of the rows that stay set are appended to
+// *capture (see pqVec.reset), page by page; *capture becomes nil if a page
+// cannot be captured.
+func (pt *partTask) evalColumn(pf *pqFile, rgi int, ev *pqEval, sel []bool, ranges []rowRange, scr *pqScratch, capture **pqVec) (int, error) {
 	cc := pf.f.RowGroups()[rgi].ColumnChunks()[ev.leaf.idx]
 	cp, l := ev.cp, ev.leaf
 	var cur any
@@ -228,6 +233,19 @@ func (pt *partTask) evalColumn(pf *pqFile, rgi int, ev *pqEval, sel []bool, rang
 		default:
 			parquet.Release(page)
 			return 0, errRowCount
+		}
+		if capture != nil && *capture != nil {
+			pc := scr.pcand[:0]
+			for r, b := range ps {
+				if b {
+					pc = append(pc, int32(row+r))
+				}
+			}
+			scr.pcand = pc
+			ci := 0
+			if len(pc) > 0 && (!(*capture).appendPage(page, l, int32(row), pc, &ci, ranges != nil) || ci != len(pc)) {
+				*capture = nil
+			}
 		}
 		row += nrows
 		parquet.Release(page)

@@ -535,6 +535,7 @@ func (pt *partTask) scanRowGroup(ctx context.Context, pf *pqFile, rgi int, sp *r
 	scr := pqScratchPool.Get().(*pqScratch)
 	defer pqScratchPool.Put(scr)
 	var cand []int32
+	var captured *pqVec // the values of the last column evaluated at cand
 	if len(pf.evals) > 0 {
 		if cap(scr.sel) < int(n) {
 			scr.sel = make([]bool, n)
@@ -562,12 +563,24 @@ func (pt *partTask) scanRowGroup(ctx context.Context, pf *pqFile, rgi int, sp *r
 			return meta.RowGroups[rgi].Columns[pf.evals[i].leaf.idx].MetaData.TotalUncompressedSize
 		}
 		slices.SortStableFunc(scr.order, func(a, b int) int { return cmp.Compare(size(a), size(b)) })
+		// The last column evaluated keeps the values of the rows that
+		// survive it, which are the candidates: a column both filtered
+		// and decoded is read once.
+		last := &pf.evals[scr.order[len(scr.order)-1]]
+		if _, ok := slices.BinarySearch(pf.need, last.cp.col); ok && !pf.countOnly {
+			captured = &pqVec{}
+			captured.reset(last.leaf)
+		}
 		for _, i := range scr.order {
 			ev := &pf.evals[i]
 			if err := pt.scannedPart(ranges, sp, n, size(i)); err != nil {
 				return err
 			}
-			live, err := pt.evalColumn(pf, rgi, ev, sel, ranges, scr)
+			var capture **pqVec
+			if ev == last {
+				capture = &captured
+			}
+			live, err := pt.evalColumn(pf, rgi, ev, sel, ranges, scr, capture)
 			if err != nil {
 				return pqError(ctx, pf.ref.Key, err)
 			}
@@ -616,6 +629,10 @@ func (pt *partTask) scanRowGroup(ctx context.Context, pf *pqFile, rgi int, sp *r
 	}
 	for _, name := range pf.need {
 		l := pf.leaves[name]
+		if captured != nil && name == pf.evals[scr.order[len(scr.order)-1]].cp.col && cand != nil && len(captured.null) == len(cand) {
+			blk.add(name, captured) // read by its evaluation
+			continue
+		}
 		if err := pt.scannedPart(ranges, sp, n, meta.RowGroups[rgi].Columns[l.idx].MetaData.TotalUncompressedSize); err != nil {
 			return err
 		}
@@ -868,12 +885,7 @@ func (v *pqVec) value(i int) any {
 func (v *pqVec) decode(pf *pqFile, rgi int, l pqLeaf, cand []int32, ranges []rowRange) error {
 	cc := pf.f.RowGroups()[rgi].ColumnChunks()[l.idx]
 	seek := ranges != nil
-	v.typ = l.to
-	if l.typ == compact.TypeJSON && l.to == compact.TypeString {
-		v.typ = compact.TypeString
-	}
-	v.null, v.i64, v.f64, v.bools, v.data = v.null[:0], v.i64[:0], v.f64[:0], v.bools[:0], v.data[:0]
-	v.offs = append(v.offs[:0], 0)
+	v.reset(l)
 	if v.buf == nil {
 		v.buf = make([]parquet.Value, 1024)
 	}
@@ -948,6 +960,16 @@ func (v *pqVec) decode(pf *pqFile, rgi int, l pqLeaf, cand []int32, ranges []row
 		return fmt.Errorf("column chunk has %d rows, fewer than candidate row %d", row, cand[ci])
 	}
 	return nil
+}
+
+// reset empties v for the values of leaf l, widened to l.to.
+func (v *pqVec) reset(l pqLeaf) {
+	v.typ = l.to
+	if l.typ == compact.TypeJSON && l.to == compact.TypeString {
+		v.typ = compact.TypeString
+	}
+	v.null, v.i64, v.f64, v.bools, v.data = v.null[:0], v.i64[:0], v.f64[:0], v.bools[:0], v.data[:0]
+	v.offs = append(v.offs[:0], 0)
 }
 
 // append adds one value, converted from the file's type l.typ to v.typ.
