@@ -201,9 +201,19 @@
 // are the other columns — the select list, GROUP BY, ORDER BY and the
 // conjuncts that read several columns, evaluated row by row with the
 // semantics above — decoded, at the surviving rows only; count(*)
-// decodes nothing. A large row group is read in parts, one per reader,
-// each seeking to its rows with the columns' offset indexes. The
-// aggregation, ORDER BY and LIMIT code is the reference evaluator's.
+// decodes nothing, and the last column evaluated keeps the values of the
+// rows it let through, so a column both filtered and selected is read
+// once. In a query of few files, a large row group is read in parts, one
+// per reader, each seeking to its rows with the columns' offset indexes
+// and starting at a page of its largest column. The aggregation, ORDER
+// BY and LIMIT code is the reference evaluator's.
+//
+// A Parquet file is opened from one range read of its last 64 KiB — the
+// footer, usually the page index, and the last column chunks, or the
+// whole of a small file — and each column chunk then from one read of
+// the bytes of the pages the scan needs (windows of up to 1 MiB, reused
+// across files), so a small file costs one read, and a large one one per
+// column it reads. [Stats.BytesRead] counts every byte fetched.
 //
 // # Foreign layouts
 //
