@@ -11,6 +11,7 @@ import (
 	"runtime"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unsafe"
 
@@ -165,10 +166,23 @@ func parquetNode(t Type, dict bool) parquet.Node {
 
 // fileSchema builds the Parquet schema of a run.
 func fileSchema(r *runData) *parquet.Schema {
+	// The columns are sampled on all CPUs: this is the one step between
+	// sorting and encoding that would otherwise run on one.
+	dict := make([]bool, len(r.schema))
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), len(r.schema)) {
+		wg.Go(func() {
+			for i := int(next.Add(1) - 1); i < len(r.schema); i = int(next.Add(1) - 1) {
+				t := r.schema[i].Type
+				dict[i] = t != TypeTimestamp && usesDictionary(r.cols[i], t)
+			}
+		})
+	}
+	wg.Wait()
 	g := parquet.Group{}
 	for i, f := range r.schema {
-		dict := f.Type != TypeTimestamp && usesDictionary(r.cols[i], f.Type)
-		g[f.Name] = parquetNode(f.Type, dict)
+		g[f.Name] = parquetNode(f.Type, dict[i])
 	}
 	return parquet.NewSchema("loglake", g)
 }
