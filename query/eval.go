@@ -428,7 +428,8 @@ func inspectLeaves(e Expr, fn func(Expr)) {
 // predicates (not NOT LIKE) that are top-level conjuncts of e and test a
 // field of the record. tenant_id and dt are left out, since they come
 // from the partition and need not appear in the line. Equalities col =
-// 'text' add text when only a string can equal it (see equalityNeedle).
+// 'text' add text when only a string can equal it, col = true|false the
+// literal (see equalityNeedle).
 func prefilterLiterals(e Expr) []like.Needle {
 	var lits []like.Needle
 	for _, c := range conjuncts(e, nil) {

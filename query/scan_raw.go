@@ -208,7 +208,8 @@ var nl = []byte{'\n'}
 // equalityNeedle returns a needle for the raw prefilter from a conjunct
 // col = 'text' (or 'text' = col): the line of a record whose col equals
 // text holds text as a JSON string, possibly with escapes, which the
-// prefilter allows for. Only texts that no other kind of value can equal
+// prefilter allows for. col = true (or false) needs the literal true (or
+// false) in the line. Only texts that no other kind of value can equal
 // qualify: a number's, a boolean's, a timestamp's or a nested value's text
 // (a widened column holds such texts) need not appear in the line as it
 // is compared, so texts that parse as a number or a timestamp, "true",
@@ -228,11 +229,17 @@ func equalityNeedle(e Expr) (like.Needle, bool) {
 	if !okc || !okl || col.Name == TenantColumn || col.Name == DayColumn || col.Name == compact.UnfitColumn {
 		return like.Needle{}, false
 	}
-	s, ok := lit.Value.(string)
-	if !ok || !plainText(s) {
-		return like.Needle{}, false
+	switch v := lit.Value.(type) {
+	case string:
+		if plainText(v) {
+			return like.Needle{Text: v}, true
+		}
+	case bool:
+		// Only a JSON true or false literal reads as a boolean, and
+		// literals have no escapes.
+		return like.Needle{Text: strconv.FormatBool(v)}, true
 	}
-	return like.Needle{Text: s}, true
+	return like.Needle{}, false
 }
 
 // plainText reports whether s can only be equalled by a string value (see

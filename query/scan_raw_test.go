@@ -13,7 +13,9 @@ func TestEqualityNeedle(t *testing.T) {
 	}{
 		{"operation = 'copy'", []string{"copy"}},
 		{"'copy' = operation", []string{"copy"}},
-		{"operation = 'copy' AND removable = true AND file_path LIKE '%顧客%'", []string{"copy", "顧客"}},
+		{"operation = 'copy' AND removable = true AND file_path LIKE '%顧客%'", []string{"copy", "true", "顧客"}},
+		{"ok = false", []string{"false"}},
+		{"true = ok", []string{"true"}},
 		{`msg = 'say "hi" \ there'`, []string{`say "hi" \ there`}},
 		{"msg = '社外秘'", []string{"社外秘"}},
 		{"msg = ' 12'", []string{" 12"}},
@@ -37,7 +39,6 @@ func TestEqualityNeedle(t *testing.T) {
 		{"NOT operation = 'copy'", nil},
 		{"operation IN ('copy')", nil},
 		{"n = 5", nil},
-		{"ok = true", nil},
 		{"operation = other", nil},
 		{"'a' = 'a'", nil},
 		{"tenant_id = 'acme' AND dt = '2026-11-20'", nil},
