@@ -93,14 +93,14 @@ func (r *pqReaderAt) ReadAt(p []byte, off int64) (int, error) {
 
 // warmParquet starts, once per process, the building of what a process's
 // first Parquet read would otherwise build on the query's path: the
-// thrift decoders of footers, page headers and page indexes (made by
+// thrift decoders of footers, page headers and offset indexes (made by
 // reflection) and a zstd decoder in parquet-go's pool. It runs while
 // the query probes its partitions, on a core that is idle then.
 func warmParquet() {
 	pqWarmOnce.Do(func() {
 		go func() {
 			var proto thrift.CompactProtocol
-			for _, v := range []any{&format.FileMetaData{}, &format.PageHeader{}, &format.OffsetIndex{}, &format.ColumnIndex{}} {
+			for _, v := range []any{&format.FileMetaData{}, &format.PageHeader{}, &format.OffsetIndex{}} {
 				// A bare stop byte: the decoder is built, then fails
 				// on a missing required field.
 				_ = thrift.NewDecoder(proto.NewReader(bytes.NewReader([]byte{0}))).Decode(v)
