@@ -179,13 +179,16 @@
 // its partition is complete; that is what makes a long query exact while
 // compactions run, at the cost of a partition's latency.
 //
-// Raw NDJSON objects are decompressed in blocks; before any JSON is
-// parsed, the required literals of the query's top-level LIKE patterns are
-// searched in the block's bytes (like.JSONPrefilter: JSON escapes such as
-// \uXXXX and \/ are accounted for, so an escaped line is never missed).
-// Only candidate lines are decoded, with the same column logic as
-// compaction (compact.LineBatch), so a record reads the same before and
-// after it is compacted.
+// Raw NDJSON objects are decompressed whole into pooled buffers
+// (rawcodec.ReadWhole; streamed in blocks when large); before any JSON is
+// parsed, the required literals of the query's top-level LIKE patterns,
+// and the values of top-level col = 'text' and col = true|false
+// equalities that only a string (or a boolean) can meet, are searched in
+// the bytes (like.JSONPrefilter: JSON escapes such as \uXXXX and \/ are
+// accounted for, so an escaped line is never missed). Only candidate lines
+// are decoded, and only the columns the query reads, with the same column
+// logic as compaction (compact.LineBatch), so a record reads the same
+// before and after it is compacted.
 //
 // In Parquet, only the columns the query names are read, and WHERE is
 // evaluated column by column. Each top-level conjunct that reads one
