@@ -6,7 +6,6 @@ import (
 	"math/bits"
 
 	"github.com/loglake/loglake"
-	"github.com/loglake/loglake/internal/like"
 )
 
 // NewLineBatchSettings is [NewLineBatch] for lines that are not stored in a
@@ -50,15 +49,12 @@ func keptLine(dst, line []byte, keep map[string]struct{}, names []string) ([]byt
 				return dst, false
 			}
 			kstart := i
-			j := bytes.IndexByte(line[i+1:], '"')
-			if j < 0 {
-				return dst, false
+			j := nextQuoteOrBackslash(line, i+1)
+			if j == len(line) || line[j] == '\\' {
+				return dst, false // unterminated, or escapes, which the scanner unescapes
 			}
-			key := line[i+1 : i+1+j]
-			if bytes.IndexByte(key, '\\') >= 0 {
-				return dst, false // the scanner unescapes keys
-			}
-			i = skipWS(line, i+j+2)
+			key := line[i+1 : j]
+			i = skipWS(line, j+1)
 			if i >= len(line) || line[i] != ':' {
 				return dst, false
 			}
@@ -134,13 +130,31 @@ func wanted(key []byte, keep map[string]struct{}, names []string) bool {
 // its escapes as scanner.parseString does (UTF-8 is not checked: the
 // scanner replaces invalid bytes rather than rejecting them).
 func skipTopString(line []byte, i int) (int, bool) {
+	const (
+		lsb = 0x0101010101010101
+		low = 0x7f7f7f7f7f7f7f7f
+	)
 	i++
 	for {
-		j := indexQuoteOrBackslash(line[i:])
-		if j < 0 {
-			return 0, false
+		// nextQuoteOrBackslash, inlined: Windows paths have an escape
+		// every few bytes, and a call per escape shows.
+		for i+8 <= len(line) {
+			x := binary.LittleEndian.Uint64(line[i:])
+			q := x ^ (lsb * '"')
+			s := x ^ (lsb * '\\')
+			if m := ^(((q & low) + low) | q | low) | ^(((s & low) + low) | s | low); m != 0 {
+				i += bits.TrailingZeros64(m) >> 3
+				goto hit
+			}
+			i += 8
 		}
-		i += j
+		for ; i < len(line); i++ {
+			if line[i] == '"' || line[i] == '\\' {
+				goto hit
+			}
+		}
+		return 0, false
+	hit:
 		if line[i] == '"' {
 			return i + 1, true
 		}
@@ -161,31 +175,28 @@ func skipTopString(line []byte, i int) (int, bool) {
 	}
 }
 
-// indexQuoteOrBackslash returns the index of the first '"' or '\\' in b,
-// or -1: with SIMD from 32 bytes on, else eight bytes at a time (most JSON
-// strings are short).
-func indexQuoteOrBackslash(b []byte) int {
+// nextQuoteOrBackslash returns the index of the first '"' or '\\' in
+// line at or after i, or len(line). It tests eight bytes at a time: JSON
+// strings are short, and Windows paths have an escape every few bytes, too
+// close for a SIMD search's setup to pay off.
+func nextQuoteOrBackslash(line []byte, i int) int {
 	const (
 		lsb = 0x0101010101010101
-		msb = 0x8080808080808080
+		low = 0x7f7f7f7f7f7f7f7f
 	)
-	if len(b) >= 32 {
-		return like.IndexEither(b, '"', '\\')
-	}
-	i := 0
-	for ; i+8 <= len(b); i += 8 {
-		x := binary.LittleEndian.Uint64(b[i:])
+	for ; i+8 <= len(line); i += 8 {
+		x := binary.LittleEndian.Uint64(line[i:])
 		q := x ^ (lsb * '"')
 		s := x ^ (lsb * '\\')
-		// A zero byte of q or s is a hit; the lowest flag is exact.
-		if m := ((q-lsb)&^q | (s-lsb)&^s) & msb; m != 0 {
-			return i + bits.TrailingZeros64(m)/8
+		// 0x80 exactly in the bytes that are '"' or '\\'.
+		if m := ^(((q & low) + low) | q | low) | ^(((s & low) + low) | s | low); m != 0 {
+			return i + bits.TrailingZeros64(m)>>3
 		}
 	}
-	for ; i < len(b); i++ {
-		if b[i] == '"' || b[i] == '\\' {
+	for ; i < len(line); i++ {
+		if line[i] == '"' || line[i] == '\\' {
 			return i
 		}
 	}
-	return -1
+	return len(line)
 }

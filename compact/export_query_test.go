@@ -181,13 +181,18 @@ func FuzzKeepColumns(f *testing.F) {
 
 var _ arrow.Array // arrow is used through valueAt's arrays
 
-func TestIndexQuoteOrBackslash(t *testing.T) {
+func TestNextQuoteOrBackslash(t *testing.T) {
 	for _, s := range []string{"", "a", `"`, `\`, "abcdefgh", `abcdefg"`, `abcdefgh\`, `abcdefghijklmnop"\`,
 		"\x80\xff\x22", "\xa2\xdc\x5c", `社外秘"`, `0123456789\abc"`, "\x21\x23\x5b\x5d\x22",
 		strings.Repeat("x", 40), strings.Repeat("x", 40) + `"`, strings.Repeat("社", 20) + `\"`, strings.Repeat("y", 33) + `\`} {
 		want := strings.IndexAny(s, `"\`)
-		if got := indexQuoteOrBackslash([]byte(s)); got != want {
-			t.Errorf("indexQuoteOrBackslash(%q) = %d, want %d", s, got, want)
+		if want < 0 {
+			want = len(s)
+		}
+		for _, pre := range []string{"", "xyz"} { // also from an offset
+			if got := nextQuoteOrBackslash([]byte(pre+s), len(pre)); got != len(pre)+want {
+				t.Errorf("nextQuoteOrBackslash(%q, %d) = %d, want %d", pre+s, len(pre), got, len(pre)+want)
+			}
 		}
 	}
 }

@@ -26,28 +26,3 @@ func indexPairMasked(b []byte, d int, c0, m0, c1, m1 byte) int {
 	}
 	return -1
 }
-
-// indexEitherSSE2 returns the first i with b[i] == c0 or b[i] == c1, 16
-// bytes at a time, or -(k+1) where k is the first position it did not
-// check (it stops when fewer than 16 bytes are left).
-//
-//go:noescape
-func indexEitherSSE2(b []byte, c0, c1 byte) int
-
-// IndexEither returns the index of the first byte of b that is c0 or c1,
-// or -1: the search for the end of a JSON string or its next escape ('"'
-// or '\\'), which bytes.IndexAny does a byte at a time.
-func IndexEither(b []byte, c0, c1 byte) int {
-	r := -1
-	if len(b) >= 16 {
-		if r = indexEitherSSE2(b, c0, c1); r >= 0 {
-			return r
-		}
-	}
-	for i := -r - 1; i < len(b); i++ {
-		if b[i] == c0 || b[i] == c1 {
-			return i
-		}
-	}
-	return -1
-}

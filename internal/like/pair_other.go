@@ -15,14 +15,3 @@ func indexPairMasked(b []byte, d int, c0, m0, c1, m1 byte) int {
 	}
 	return -1
 }
-
-// IndexEither returns the index of the first byte of b that is c0 or c1,
-// or -1.
-func IndexEither(b []byte, c0, c1 byte) int {
-	for i, c := range b {
-		if c == c0 || c == c1 {
-			return i
-		}
-	}
-	return -1
-}

@@ -86,23 +86,3 @@ func TestFoldLitLongSubjects(t *testing.T) {
 		}
 	}
 }
-
-func TestIndexEither(t *testing.T) {
-	r := rand.New(rand.NewPCG(7, 8))
-	for n := range 100 {
-		for range 20 {
-			b := make([]byte, n)
-			for i := range b {
-				b[i] = "ab\"\\社"[r.IntN(6)]
-				if r.IntN(3) > 0 {
-					b[i] = 'a'
-				}
-			}
-			buf := append(b, '"')[:n] // a quote past the end must not count
-			want := bytes.IndexAny(b, "\"\\")
-			if got := IndexEither(buf, '"', '\\'); got != want {
-				t.Fatalf("IndexEither(%q) = %d, want %d", b, got, want)
-			}
-		}
-	}
-}
