@@ -30,6 +30,9 @@ func FromKey(key string) (loglake.Compression, bool) {
 	return "", false
 }
 
+// zstdMaxDecoded is the most bytes one zstd object may decode to.
+const zstdMaxDecoded = 1 << 32
+
 var (
 	zstdEncoders = sync.Pool{New: func() any {
 		// SpeedFastest: ingest is bound by compression; the compactor
@@ -42,7 +45,7 @@ var (
 		return e
 	}}
 	zstdDecoders = sync.Pool{New: func() any {
-		d, err := zstd.NewReader(nil, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxMemory(1<<32))
+		d, err := zstd.NewReader(nil, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxMemory(zstdMaxDecoded))
 		if err != nil {
 			panic(err)
 		}

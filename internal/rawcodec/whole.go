@@ -52,7 +52,8 @@ func ReadWhole(r io.Reader, size int, c loglake.Compression) (*Whole, error) {
 		return w, nil
 	case loglake.CompressionZstd:
 		var h zstd.Header
-		if err := h.Decode(comp); err == nil && h.HasFCS && h.FrameContentSize < 1<<40 {
+		// A size beyond the decoders' limit fails in DecodeAll.
+		if err := h.Decode(comp); err == nil && h.HasFCS && h.FrameContentSize <= zstdMaxDecoded {
 			// DecodeAll wants room for the frame plus a little slack.
 			w.plain = getBig(int(h.FrameContentSize) + 64)
 		}

@@ -87,3 +87,19 @@ func BenchmarkReadWhole(b *testing.B) {
 		w.Release()
 	}
 }
+
+// TestReadWholeLyingHeader: a frame header stating a content size the
+// frame does not hold is corrupt, and a size beyond the decoders' limit
+// reserves nothing.
+func TestReadWholeLyingHeader(t *testing.T) {
+	for _, fcs := range []uint64{64 << 20, 1 << 33} {
+		frame := []byte{0x28, 0xb5, 0x2f, 0xfd, 0xc0, 0x00} // magic, 8-byte size, window
+		for i := range 8 {
+			frame = append(frame, byte(fcs>>(8*i)))
+		}
+		frame = append(frame, 0x09, 0x00, 0x00, 'x') // last block, raw, 1 byte
+		if _, err := ReadWhole(bytes.NewReader(frame), len(frame), loglake.CompressionZstd); !errors.Is(err, loglake.ErrCorrupt) {
+			t.Errorf("content size %d: err = %v, want ErrCorrupt", fcs, err)
+		}
+	}
+}
