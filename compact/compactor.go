@@ -28,8 +28,10 @@ type Compactor struct {
 	codec       *zstdCodec         // Parquet page codec, at opts.ZstdLevel
 	decoders    chan *zstd.Decoder // free raw-object decoders
 	// flushSlots bounds the workers compressing the last page of a small
-	// column at once (see encodeRowGroups), and so the encoders that adds.
+	// column at once (see encodeRowGroups), and so the encoders that adds;
+	// none with a small BufferBytes.
 	flushSlots chan struct{}
+	running    atomic.Int64 // Run and CompactPartition calls under way
 }
 
 // New returns a Compactor for lake. opts may be nil (all defaults). Every
@@ -51,7 +53,12 @@ func New(lake *loglake.Lake, opts *Options) (*Compactor, error) {
 	c := &Compactor{lake: lake, opts: o, tsField: s.TimestampField, tenantField: s.TenantField, rules: newTimeRules(s), pinned: map[string]Type{}}
 	c.codec = newZstdCodec(o.ZstdLevel)
 	c.decoders = make(chan *zstd.Decoder, max(o.Concurrency, 2))
-	c.flushSlots = make(chan struct{}, 2)
+	// Extra encoders (a few MiB each) only where the buffer dwarfs them.
+	slots := 0
+	if o.BufferBytes >= 16<<20 {
+		slots = 2
+	}
+	c.flushSlots = make(chan struct{}, slots)
 	for _, f := range o.Pin {
 		if f.Name == s.TimestampField && f.Type != TypeTimestamp {
 			return nil, fmt.Errorf("%w: compact: Pin: the timestamp field %q must be a timestamp", loglake.ErrInvalidOptions, f.Name)
@@ -146,6 +153,7 @@ func (c *Compactor) CompactPartition(ctx context.Context, p loglake.Partition) (
 	if err := p.Validate(); err != nil {
 		return res, err
 	}
+	defer c.hold()()
 	start := time.Now()
 	c.stats.partitions.Add(1)
 	if h := c.opts.Hooks.OnStart; h != nil {
@@ -421,4 +429,25 @@ func (c *Compactor) partitionOf(key string) string {
 		return ok.Partition.Key()
 	}
 	return ""
+}
+
+// hold marks a compaction under way; the returned function ends it. Once
+// none is, the idle zstd encoders and decoders are let go, so that an idle
+// Compactor holds no codec memory.
+func (c *Compactor) hold() func() {
+	c.running.Add(1)
+	return func() {
+		if c.running.Add(-1) != 0 {
+			return
+		}
+		c.codec.drop()
+		for {
+			select {
+			case d := <-c.decoders:
+				d.Close()
+			default:
+				return
+			}
+		}
+	}
 }

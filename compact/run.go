@@ -97,6 +97,7 @@ func (c *Compactor) Run(ctx context.Context, plan Plan) (Report, error) {
 	if c.closed.Load() {
 		return rep, loglake.ErrClosed
 	}
+	defer c.hold()()
 	tenants, err := c.planTenants(ctx, plan)
 	if err != nil {
 		return rep, err

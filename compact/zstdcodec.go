@@ -22,7 +22,8 @@ const zstdWindow = 1 << 20
 // in a bounded free list of its own rather than in a sync.Pool: a pool is
 // emptied by every second garbage collection, and compaction collects
 // often, so encoders (about 3 MiB of tables each) were created again and
-// again. Decoding goes to parquet-go's codec.
+// again. The Compactor empties the list when no compaction runs. Decoding
+// goes to parquet-go's codec.
 type zstdCodec struct {
 	level zstd.EncoderLevel
 	free  chan *zstd.Encoder
@@ -73,3 +74,14 @@ func (c *zstdCodec) Encode(dst, src []byte) ([]byte, error) {
 
 // Decode writes the decompressed form of src to dst[:0] and returns it.
 func (c *zstdCodec) Decode(dst, src []byte) ([]byte, error) { return c.dec.Decode(dst, src) }
+
+// drop lets the idle encoders go.
+func (c *zstdCodec) drop() {
+	for {
+		select {
+		case <-c.free:
+		default:
+			return
+		}
+	}
+}
