@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"sync"
+	"time"
 
 	"github.com/klauspost/compress/zstd"
 	"github.com/loglake/loglake"
@@ -33,7 +34,8 @@ func (w *Whole) Release() {
 // touches fresh memory once rather than once per object: in a short-lived
 // process the page faults of fresh memory cost more than decoding. Where
 // the platform allows, the buffers are backed by transparent huge pages.
-// A zstd frame that states its content size is decoded into a buffer of
+// The pool holds at most 128 MiB and frees it all once no object has been
+// read for 30 seconds. A zstd frame that states its content size is decoded into a buffer of
 // that size at once, with no growing.
 //
 // Errors reading r are returned as they are; decode failures are marked
@@ -84,15 +86,41 @@ const (
 	bigKeepN   = 8         // kept buffers at most
 )
 
+// bigIdle is how long the pool keeps buffers nobody asks for: a
+// long-lived process that queried once does not hold the memory for good.
+// A variable for tests.
+var bigIdle = 30 * time.Second
+
 var bigPool struct {
-	mu   sync.Mutex
-	free []*bigBuf
-	held int // total capacity of free
+	mu       sync.Mutex
+	free     []*bigBuf
+	held     int         // total capacity of free
+	lastUse  time.Time   // of the pool, by getBig or putBig
+	trimming *time.Timer // pending trim, when free is not empty
+}
+
+// trimBig frees the pooled buffers once the pool has been idle for bigIdle.
+func trimBig() {
+	bigPool.mu.Lock()
+	if idle := time.Since(bigPool.lastUse); idle < bigIdle {
+		bigPool.trimming.Reset(bigIdle - idle)
+		bigPool.mu.Unlock()
+		return
+	}
+	free := bigPool.free
+	bigPool.free, bigPool.held, bigPool.trimming = nil, 0, nil
+	bigPool.mu.Unlock()
+	for _, b := range free {
+		if b.free != nil {
+			b.free()
+		}
+	}
 }
 
 // getBig returns a buffer of at least n bytes, from the pool if one fits.
 func getBig(n int) *bigBuf {
 	bigPool.mu.Lock()
+	bigPool.lastUse = time.Now()
 	best := -1
 	for i, b := range bigPool.free {
 		if cap(b.b) >= n && (best < 0 || cap(b.b) < cap(bigPool.free[best].b)) {
@@ -123,9 +151,13 @@ func putBig(b *bigBuf) {
 		return
 	}
 	bigPool.mu.Lock()
+	bigPool.lastUse = time.Now()
 	if c := cap(b.b); c <= bigKeepMax && len(bigPool.free) < bigKeepN && bigPool.held+c <= bigKeepAll {
 		bigPool.free = append(bigPool.free, b)
 		bigPool.held += c
+		if bigPool.trimming == nil {
+			bigPool.trimming = time.AfterFunc(bigIdle, trimBig) // bigIdle: read under mu
+		}
 		bigPool.mu.Unlock()
 		return
 	}
