@@ -71,6 +71,9 @@ type column struct {
 	typ     Type // "" while only nulls were seen
 	pinned  bool
 	lastRow int
+	// hint is the size of the same column in the chunk this one follows:
+	// its buffers start at that capacity rather than doubling up to it.
+	hint colSize
 
 	sb *strBuf          // TypeString, TypeJSON
 	ib *numBuf[int64]   // TypeInt64, TypeTimestamp
@@ -94,19 +97,42 @@ func (c *column) len() int {
 	return 0
 }
 
+// colSize is the number of values of a column and, for strings, their
+// bytes.
+type colSize struct{ vals, bytes int }
+
 func (c *column) setType(mem memory.Allocator, t Type) {
 	c.typ = t
 	c.sb, c.ib, c.fb, c.bb = nil, nil, nil, nil
 	switch t {
 	case TypeString, TypeJSON:
 		c.sb = newStrBuf()
+		if c.hint.vals > 0 {
+			c.sb.offs = make([]int32, 1, c.hint.vals+1)
+			c.sb.data = make([]byte, 0, c.hint.bytes)
+		}
 	case TypeInt64, TypeTimestamp:
-		c.ib = &numBuf[int64]{}
+		c.ib = &numBuf[int64]{vals: make([]int64, 0, c.hint.vals)}
 	case TypeFloat64:
-		c.fb = &numBuf[float64]{}
+		c.fb = &numBuf[float64]{vals: make([]float64, 0, c.hint.vals)}
 	case TypeBool:
 		c.bb = array.NewBooleanBuilder(mem)
+		if c.hint.vals > 0 {
+			c.bb.Reserve(c.hint.vals)
+		}
 	}
+}
+
+// size returns the column's size once padded to rows.
+func (c *column) size(rows int) colSize {
+	var n colSize
+	if c.typ != "" {
+		n.vals = max(c.len(), rows)
+	}
+	if c.sb != nil {
+		n.bytes = len(c.sb.data)
+	}
+	return n
 }
 
 // pad appends nulls up to row.
@@ -171,10 +197,22 @@ type chunk struct {
 	scratch  []byte
 
 	nUnfit, nMalformed, nBadUTF8 int64
+
+	// hints: column sizes of the chunk this one follows (nil: none).
+	hints map[string]colSize
 }
 
 func newChunk(cfg *chunkConfig) *chunk {
-	c := &chunk{cfg: cfg, mem: memory.DefaultAllocator, index: make(map[string]int)}
+	return newChunkLike(cfg, nil)
+}
+
+// newChunkLike returns a new chunk whose columns start with the capacity
+// that hints (from sizeHints of the previous chunk of the same worker)
+// gives them: the next run is usually much like the last, and buffers
+// doubled up from nothing cost a copy and a clearing of every column
+// about twice over.
+func newChunkLike(cfg *chunkConfig, hints map[string]colSize) *chunk {
+	c := &chunk{cfg: cfg, mem: memory.DefaultAllocator, index: make(map[string]int), hints: hints}
 	c.tsCol = c.addColumn(cfg.tsField)
 	for name := range cfg.pinned { // pinned columns exist even when all null
 		if name != cfg.tsField {
@@ -185,7 +223,7 @@ func newChunk(cfg *chunkConfig) *chunk {
 }
 
 func (c *chunk) addColumn(name string) *column {
-	col := &column{name: name, lastRow: -1}
+	col := &column{name: name, lastRow: -1, hint: c.hints[name]}
 	if name == c.cfg.tsField {
 		col.pinned = true
 		col.setType(c.mem, TypeTimestamp)
@@ -198,6 +236,19 @@ func (c *chunk) addColumn(name string) *column {
 	c.index[name] = len(c.cols)
 	c.cols = append(c.cols, col)
 	return col
+}
+
+// sizeHints returns the sizes of the chunk's columns, for newChunkLike.
+func (c *chunk) sizeHints() map[string]colSize {
+	h := make(map[string]colSize, len(c.cols))
+	for _, col := range c.cols {
+		if n := col.size(c.rows); n.vals > 0 {
+			// A quarter more: runs vary, and one that outgrows the
+			// hint copies its columns once more.
+			h[col.name] = colSize{vals: n.vals + n.vals/4, bytes: n.bytes + n.bytes/4}
+		}
+	}
+	return h
 }
 
 // lookup returns the column for the k-th member of a row, or nil when the

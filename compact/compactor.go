@@ -32,6 +32,9 @@ type Compactor struct {
 	// none with a small BufferBytes.
 	flushSlots chan struct{}
 	running    atomic.Int64 // Run and CompactPartition calls under way
+	// hints holds the column sizes of the last chunk sealed, which the
+	// chunks of the next partition start from (see newChunkLike).
+	hints atomic.Pointer[map[string]colSize]
 }
 
 // New returns a Compactor for lake. opts may be nil (all defaults). Every

@@ -38,18 +38,22 @@ type parsePool struct {
 	seq      uint32
 	bufSize  int
 	rawBytes atomic.Int64 // bytes of the lines parsed from blocks
+	// hints: the column sizes of the last chunk sealed (see newChunkLike).
+	hints map[string]colSize
 }
 
-func newParsePool(n int, cfg *chunkConfig, bufSize int) *parsePool {
+// Its chunks start with the column sizes of hints (nil: none).
+func newParsePool(n int, cfg *chunkConfig, bufSize int, hints map[string]colSize) *parsePool {
 	n = max(n, 1)
 	p := &parsePool{
 		cfg:     cfg,
 		work:    make(chan parseBlock, n),
 		free:    make(chan []byte, 2*n+2),
 		bufSize: bufSize,
+		hints:   hints,
 	}
 	for i := range n {
-		p.chunks = append(p.chunks, newChunk(cfg))
+		p.chunks = append(p.chunks, newChunkLike(cfg, hints))
 		p.workers.Go(func() {
 			for b := range p.work {
 				ch := p.chunks[i] // replaced between runs, while no block is pending
@@ -117,8 +121,9 @@ func (p *parsePool) take(stats *stats) []*sealed {
 		stats.unfit.Add(ch.nUnfit)
 		stats.malformed.Add(ch.nMalformed)
 		stats.badUTF8.Add(ch.nBadUTF8)
+		p.hints = ch.sizeHints()
 		wg.Go(func() { out[i] = ch.seal(true) })
-		p.chunks[i] = newChunk(p.cfg)
+		p.chunks[i] = newChunkLike(p.cfg, p.hints)
 	}
 	wg.Wait()
 	var parts []*sealed

@@ -197,7 +197,10 @@ func (s *scanner) parseString(line []byte, i int) (str []byte, end int, badUTF b
 		switch {
 		case c == '"':
 			str = s.arena[start:]
-			if !utf8.Valid(str) {
+			// A valid line unescapes to valid UTF-8: its runs between
+			// escapes split it at ASCII bytes, and \u escapes append
+			// whole runes (lone surrogates as U+FFFD).
+			if !s.valid && !utf8.Valid(str) {
 				fixed := bytes.ToValidUTF8(str, []byte("\uFFFD"))
 				s.arena = append(s.arena[:start], fixed...)
 				return s.arena[start:], i + 1, true, nil

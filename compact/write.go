@@ -38,8 +38,17 @@ func (c *Compactor) writeFiles(ctx context.Context, p loglake.Partition, v *View
 	}
 	// Blocks in flight (queued, being parsed, being filled: about
 	// 2×workers+1) stay within half of BufferBytes.
-	pool := newParsePool(workers, cfg, int(min(blockBytes, max(c.opts.BufferBytes/int64(4*workers+2), 16<<10))))
+	var hints map[string]colSize
+	if h := c.hints.Load(); h != nil {
+		hints = *h
+	}
+	pool := newParsePool(workers, cfg, int(min(blockBytes, max(c.opts.BufferBytes/int64(4*workers+2), 16<<10))), hints)
 	defer pool.stop()
+	defer func() {
+		if pool.hints != nil {
+			c.hints.Store(&pool.hints)
+		}
+	}()
 	// runBytes is what the current run holds, counted as the chunks count.
 	var runBytes int64
 	defer func() {
