@@ -558,6 +558,25 @@ func (l *Lake) List(ctx context.Context, prefix, delimiter string) iter.Seq2[*bl
 		// vanishes in between (a writer's temp file renamed into place, an
 		// object a compaction deleted). Such a listing is restarted after
 		// the last key yielded — keys come in order — a few times.
+		if delimiter == "/" {
+			objs, ok, err := l.listLocal(prefix)
+			if err != nil {
+				yield(nil, fmt.Errorf("loglake: list %s: %w", prefix, err))
+				return
+			}
+			if ok {
+				for _, o := range objs {
+					if err := ctx.Err(); err != nil {
+						yield(nil, err)
+						return
+					}
+					if !yield(o, nil) {
+						return
+					}
+				}
+				return
+			}
+		}
 		last, restarts := "", 0
 	restart:
 		it := l.bucket.List(&blob.ListOptions{Prefix: prefix, Delimiter: delimiter})

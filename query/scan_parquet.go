@@ -78,16 +78,8 @@ func (r *pqReaderAt) ReadAt(p []byte, off int64) (int, error) {
 	if r.inTail(off, int64(len(p))) {
 		return copy(p, r.tail[off-r.tailOff:]), nil
 	}
-	br, err := r.lake.NewRangeReader(r.ctx, r.key, off, int64(len(p)))
-	if err != nil {
-		return 0, err
-	}
-	defer br.Close()
-	n, err := io.ReadFull(br, p)
+	n, err := r.lake.ReadAt(r.ctx, r.key, p, off)
 	r.n.Add(int64(n))
-	if err == io.ErrUnexpectedEOF {
-		err = io.EOF
-	}
 	return n, err
 }
 

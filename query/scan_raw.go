@@ -46,7 +46,7 @@ func (pt *partTask) scanRaw(ctx context.Context, o compact.ObjectRef, s sink) (e
 	if !ok {
 		return fmt.Errorf("%w: query: %s is not an NDJSON object", loglake.ErrInvalidKey, o.Key)
 	}
-	br, err := x.e.lake.NewReader(ctx, o.Key)
+	br, err := x.e.lake.OpenObject(ctx, o.Key)
 	if err != nil {
 		return fmt.Errorf("query: open %s: %w", o.Key, err)
 	}
