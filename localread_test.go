@@ -22,12 +22,12 @@ func TestLocalListMatchesFileblob(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
 	files := map[string]string{
-		"raw/tenant_id=a/dt=2026-01-01/x.ndjson.zst":   "1",
-		"raw/tenant_id=a/dt=2026-01-01/y.ndjson.zst":   "22",
-		"raw/tenant_id=a/dt=2026-01-02/deep/z.ndjson":  "333",
-		"raw/tenant_id=a.b/dt=2026-01-01/x.ndjson.zst": "4444",
-		"raw/tenant_id=a-b":                            "a file beside directories",
-		"raw/tenant_id=a":                              "",
+		"raw/tenant_id=a/dt=2026-01-01/x.ndjson.zst":                              "1",
+		"raw/tenant_id=a/dt=2026-01-01/y.ndjson.zst":                              "22",
+		"raw/tenant_id=a/dt=2026-01-02/deep/z.ndjson":                             "333",
+		"raw/tenant_id=a.b/dt=2026-01-01/x.ndjson.zst":                            "4444",
+		"raw/tenant_id=a-b":                                                       "a file beside directories",
+		"raw/tenant_id=a":                                                         "",
 		"compacted/tenant_id=a/dt=2026-01-01/_manifest/00000000000000000001.json": "{}",
 		"top.txt": "t",
 	}
