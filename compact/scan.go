@@ -2,7 +2,9 @@ package compact
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
+	"math/bits"
 	"strconv"
 	"unicode/utf8"
 )
@@ -176,22 +178,24 @@ func (s *scanner) scan(line []byte) error {
 // index after the closing quote, and whether invalid UTF-8 was replaced.
 func (s *scanner) parseString(line []byte, i int) (str []byte, end int, badUTF bool, err error) {
 	i++
-	j := bytes.IndexByte(line[i:], '"')
-	if j < 0 {
+	j := quoteOrBackslash(line, i)
+	if j == len(line) {
 		return nil, 0, false, errSyntax
 	}
-	// Fast path: no escapes before the first quote.
-	if bytes.IndexByte(line[i:i+j], '\\') < 0 {
-		str = line[i : i+j]
+	// Fast path: no escapes before the closing quote.
+	if line[j] == '"' {
+		str = line[i:j]
 		if !s.valid && !utf8.Valid(str) {
 			start := len(s.arena)
 			s.arena = append(s.arena, bytes.ToValidUTF8(str, []byte("\uFFFD"))...)
-			return s.arena[start:], i + j + 1, true, nil
+			return s.arena[start:], j + 1, true, nil
 		}
-		return str, i + j + 1, false, nil
+		return str, j + 1, false, nil
 	}
 	// Slow path: unescape into the arena.
 	start := len(s.arena)
+	s.arena = append(s.arena, line[i:j]...)
+	i = j
 	for i < len(line) {
 		c := line[i]
 		switch {
@@ -207,10 +211,7 @@ func (s *scanner) parseString(line []byte, i int) (str []byte, end int, badUTF b
 			}
 			return str, i + 1, false, nil
 		case c != '\\':
-			k := i + 1
-			for k < len(line) && line[k] != '"' && line[k] != '\\' {
-				k++
-			}
+			k := quoteOrBackslash(line, i+1)
 			s.arena = append(s.arena, line[i:k]...)
 			i = k
 			continue
@@ -257,6 +258,33 @@ func (s *scanner) parseString(line []byte, i int) (str []byte, end int, badUTF b
 		}
 	}
 	return nil, 0, false, errSyntax
+}
+
+// quoteOrBackslash returns the index of the first '"' or '\\' in line at
+// or after i, or len(line). It tests eight bytes at a time, inline: JSON
+// strings are short (a call to bytes.IndexByte per string, and one more
+// for escapes, showed in profiles) and Windows paths have an escape every
+// few bytes.
+func quoteOrBackslash(line []byte, i int) int {
+	const (
+		lsb = 0x0101010101010101
+		low = 0x7f7f7f7f7f7f7f7f
+	)
+	for ; i+8 <= len(line); i += 8 {
+		x := binary.LittleEndian.Uint64(line[i:])
+		q := x ^ (lsb * '"')
+		b := x ^ (lsb * '\\')
+		// 0x80 exactly in the bytes that are '"' or '\\'.
+		if m := ^(((q & low) + low) | q | low) | ^(((b & low) + low) | b | low); m != 0 {
+			return i + bits.TrailingZeros64(m)>>3
+		}
+	}
+	for ; i < len(line); i++ {
+		if line[i] == '"' || line[i] == '\\' {
+			return i
+		}
+	}
+	return len(line)
 }
 
 func hex4(b []byte, i int) (rune, bool) {
