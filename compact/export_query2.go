@@ -49,7 +49,7 @@ func keptLine(dst, line []byte, keep map[string]struct{}, names []string) ([]byt
 				return dst, false
 			}
 			kstart := i
-			j := nextQuoteOrBackslash(line, i+1)
+			j := quoteOrBackslash(line, i+1)
 			if j == len(line) || line[j] == '\\' {
 				return dst, false // unterminated, or escapes, which the scanner unescapes
 			}
@@ -136,7 +136,7 @@ func skipTopString(line []byte, i int) (int, bool) {
 	)
 	i++
 	for {
-		// nextQuoteOrBackslash, inlined: Windows paths have an escape
+		// quoteOrBackslash, inlined: Windows paths have an escape
 		// every few bytes, and a call per escape shows.
 		for i+8 <= len(line) {
 			x := binary.LittleEndian.Uint64(line[i:])
@@ -173,30 +173,4 @@ func skipTopString(line []byte, i int) (int, bool) {
 			return 0, false
 		}
 	}
-}
-
-// nextQuoteOrBackslash returns the index of the first '"' or '\\' in
-// line at or after i, or len(line). It tests eight bytes at a time: JSON
-// strings are short, and Windows paths have an escape every few bytes, too
-// close for a SIMD search's setup to pay off.
-func nextQuoteOrBackslash(line []byte, i int) int {
-	const (
-		lsb = 0x0101010101010101
-		low = 0x7f7f7f7f7f7f7f7f
-	)
-	for ; i+8 <= len(line); i += 8 {
-		x := binary.LittleEndian.Uint64(line[i:])
-		q := x ^ (lsb * '"')
-		s := x ^ (lsb * '\\')
-		// 0x80 exactly in the bytes that are '"' or '\\'.
-		if m := ^(((q & low) + low) | q | low) | ^(((s & low) + low) | s | low); m != 0 {
-			return i + bits.TrailingZeros64(m)>>3
-		}
-	}
-	for ; i < len(line); i++ {
-		if line[i] == '"' || line[i] == '\\' {
-			return i
-		}
-	}
-	return len(line)
 }

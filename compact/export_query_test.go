@@ -190,8 +190,8 @@ func TestNextQuoteOrBackslash(t *testing.T) {
 			want = len(s)
 		}
 		for _, pre := range []string{"", "xyz"} { // also from an offset
-			if got := nextQuoteOrBackslash([]byte(pre+s), len(pre)); got != len(pre)+want {
-				t.Errorf("nextQuoteOrBackslash(%q, %d) = %d, want %d", pre+s, len(pre), got, len(pre)+want)
+			if got := quoteOrBackslash([]byte(pre+s), len(pre)); got != len(pre)+want {
+				t.Errorf("quoteOrBackslash(%q, %d) = %d, want %d", pre+s, len(pre), got, len(pre)+want)
 			}
 		}
 	}
