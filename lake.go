@@ -464,6 +464,9 @@ func (l *Lake) ReadAll(ctx context.Context, key string) ([]byte, error) {
 	if err := l.check(); err != nil {
 		return nil, err
 	}
+	if data, ok, err := l.readAllLocal(ctx, key); ok {
+		return data, err
+	}
 	data, err := l.bucket.ReadAll(ctx, key)
 	if err != nil {
 		return nil, fmt.Errorf("loglake: read %s: %w", key, err)

@@ -88,6 +88,43 @@ func (l *Lake) ReadAt(ctx context.Context, key string, p []byte, off int64) (int
 	return n, err
 }
 
+// readAllLocal reads the whole file of key in a file-backed lake. ok is
+// false when the read must go through fileblob: not a file-backed lake, a
+// key fileblob escapes, or a missing file (whose error fileblob words so
+// that IsNotFound holds).
+func (l *Lake) readAllLocal(ctx context.Context, key string) (data []byte, ok bool, err error) {
+	path, ok := l.localPath(key)
+	if !ok {
+		return nil, false, nil
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, true, err
+	}
+	f, err := openLocal(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, true, fmt.Errorf("loglake: read %s: %w", key, err)
+	}
+	defer f.Close()
+	// One byte more than the size: a file that grew is read to its end.
+	data = make([]byte, 0, f.Size()+1)
+	for {
+		n, err := f.Read(data[len(data):cap(data)])
+		data = data[:len(data)+n]
+		if err == io.EOF {
+			return data, true, nil
+		}
+		if err != nil {
+			return nil, true, fmt.Errorf("loglake: read %s: %w", key, err)
+		}
+		if len(data) == cap(data) {
+			data = slices.Grow(data, len(data))
+		}
+	}
+}
+
 // localPath returns the file of key in a file-backed lake when reads may
 // bypass fileblob: keys that fileblob stores under their own name (no
 // escaping), inside the lake's directory.

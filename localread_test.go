@@ -183,3 +183,31 @@ func TestLocalReads(t *testing.T) {
 		t.Errorf("OpenObject after Close = %v, want ErrClosed", err)
 	}
 }
+
+// ReadAll of a file-backed lake reads the file itself, with fileblob's
+// errors for what is missing.
+func TestLocalReadAll(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	lake, err := loglake.Open(ctx, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lake.Close()
+	for _, n := range []int{0, 1, 4095, 4096, 100000} {
+		key := "compacted/tenant_id=a/dt=2026-01-01/_manifest/" + string(rune('a'+n%26)) + ".json"
+		data := bytes.Repeat([]byte{'x'}, n)
+		if err := lake.WriteAll(ctx, key, data, nil); err != nil {
+			t.Fatal(err)
+		}
+		got, err := lake.ReadAll(ctx, key)
+		if err != nil || !bytes.Equal(got, data) {
+			t.Errorf("ReadAll of %d bytes = %d bytes, %v", n, len(got), err)
+		}
+	}
+	for _, k := range []string{"nope.json", "compacted/tenant_id=a", "../outside"} {
+		if _, err := lake.ReadAll(ctx, k); err == nil || (k != "../outside" && !loglake.IsNotFound(err)) {
+			t.Errorf("ReadAll(%q) = %v, want a not-found error", k, err)
+		}
+	}
+}

@@ -24,16 +24,7 @@ type readerAt struct {
 }
 
 func (r *readerAt) ReadAt(p []byte, off int64) (int, error) {
-	br, err := r.lake.NewRangeReader(r.ctx, r.key, off, int64(len(p)))
-	if err != nil {
-		return 0, err
-	}
-	defer br.Close()
-	n, err := io.ReadFull(br, p)
-	if err == io.ErrUnexpectedEOF {
-		err = io.EOF
-	}
-	return n, err
+	return r.lake.ReadAt(r.ctx, r.key, p, off)
 }
 
 // OpenParquet opens a Parquet file of the lake for reading, through range

@@ -21,7 +21,7 @@ func readRaw(ctx context.Context, lake *loglake.Lake, o ObjectRef, fn func(line 
 	if !ok {
 		return fmt.Errorf("%w: compact: %s is not an NDJSON object", loglake.ErrInvalidKey, o.Key)
 	}
-	br, err := lake.NewReader(ctx, o.Key)
+	br, err := lake.OpenObject(ctx, o.Key)
 	if err != nil {
 		return err
 	}
@@ -124,7 +124,7 @@ func (d *objectDecoder) eachBlock(ctx context.Context, lake *loglake.Lake, o Obj
 	if !ok {
 		return fmt.Errorf("%w: compact: %s is not an NDJSON object", loglake.ErrInvalidKey, o.Key)
 	}
-	br, err := lake.NewReader(ctx, o.Key)
+	br, err := lake.OpenObject(ctx, o.Key)
 	if err != nil {
 		return err
 	}
