@@ -102,17 +102,30 @@ func decodeManifest(data []byte, p loglake.Partition, gen int64) (*manifest, err
 	if len(data) > manifestMaxBytes {
 		return nil, loglake.MarkCorrupt(what, fmt.Errorf("%d bytes, more than %d", len(data), manifestMaxBytes))
 	}
+	m, ok := decodeManifestFast(data)
+	if !ok {
+		var err error
+		if m, err = decodeManifestJSON(data); err != nil {
+			return nil, loglake.MarkCorrupt(what, err)
+		}
+	}
+	if err := m.check(p, gen); err != nil {
+		return nil, loglake.MarkCorrupt(what, err)
+	}
+	return m, nil
+}
+
+// decodeManifestJSON decodes a manifest with encoding/json: the reference
+// decoding, for whatever decodeManifestFast does not take.
+func decodeManifestJSON(data []byte) (*manifest, error) {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	var m manifest
 	if err := dec.Decode(&m); err != nil {
-		return nil, loglake.MarkCorrupt(what, err)
+		return nil, err
 	}
 	if dec.More() {
-		return nil, loglake.MarkCorrupt(what, errors.New("trailing data"))
-	}
-	if err := m.check(p, gen); err != nil {
-		return nil, loglake.MarkCorrupt(what, err)
+		return nil, errors.New("trailing data")
 	}
 	return &m, nil
 }

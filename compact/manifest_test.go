@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -131,3 +132,63 @@ func FuzzScanLine(f *testing.F) {
 }
 
 func jsonValid(b []byte) bool { return json.Valid(b) }
+
+// FuzzManifestFast checks the reflection-free decoder against
+// encoding/json: whatever it decodes, encoding/json decodes the same way.
+func FuzzManifestFast(f *testing.F) {
+	data, _ := encodeManifest(validManifest())
+	f.Add(data)
+	compactData, _ := json.Marshal(validManifest())
+	f.Add(compactData)
+	f.Add([]byte(`{"version":1,"generation":2,"partition":"p","created":null,"committer":"c","schema":[],"files":null,"covered":[{"key":"k","size":-0,"since":"2026-01-02T03:04:05.123456789+09:00"}],"superseded":["a","b"]}`))
+	f.Add([]byte(`{"Version":1}`))
+	f.Add([]byte(`{"version":1.0}`))
+	f.Add([]byte(`{"files":[{"key":"a\/b"}]} `))
+	files, _ := filepath.Glob("testdata/malformed/*.json")
+	for _, fn := range files {
+		b, _ := os.ReadFile(fn)
+		f.Add(b)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		fast, ok := decodeManifestFast(data)
+		if !ok {
+			return
+		}
+		ref, err := decodeManifestJSON(data)
+		if err != nil {
+			t.Fatalf("the fast decoder took what encoding/json refuses (%v): %q", err, data)
+		}
+		if diff := cmp.Diff(ref, fast); diff != "" {
+			t.Fatalf("decoders disagree on %q (-json +fast):\n%s", data, diff)
+		}
+	})
+}
+
+func BenchmarkDecodeManifest(b *testing.B) {
+	m := validManifest()
+	for i := range 3 {
+		m.Files = append(m.Files, m.Files[0])
+		m.Files[len(m.Files)-1].Key = fmt.Sprintf("%s%d", m.Files[0].Key[:len(m.Files[0].Key)-len(".parquet")], i) + ".parquet"
+	}
+	data, err := encodeManifest(m)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, tt := range []struct {
+		name   string
+		decode func([]byte) (*manifest, error)
+	}{
+		{"fast", func(d []byte) (*manifest, error) { return decodeManifest(d, testPart, 1) }},
+		{"json", decodeManifestJSON},
+	} {
+		b.Run(tt.name, func(b *testing.B) {
+			b.SetBytes(int64(len(data)))
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := tt.decode(data); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
