@@ -125,6 +125,12 @@ func (l *Lake) readAllLocal(ctx context.Context, key string) (data []byte, ok bo
 	}
 }
 
+// LocalFiles reports whether the lake's objects are local files that
+// reads go to directly (a file:// lake): small reads are then cheap, and
+// readers may fetch less at a time than from object storage, where every
+// read is a request.
+func (l *Lake) LocalFiles() bool { return l.localDir != "" }
+
 // localPath returns the file of key in a file-backed lake when reads may
 // bypass fileblob: keys that fileblob stores under their own name (no
 // escaping), inside the lake's directory.

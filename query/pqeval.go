@@ -109,7 +109,7 @@ func (pt *partTask) evalColumn(pf *pqFile, rgi int, ev *pqEval, sel []bool, rang
 			return 0, err
 		}
 	}
-	pages, release, err := pf.chunkPages(rgi, l.idx, ranges)
+	pages, release, err := pf.chunkPages(rgi, l.idx, ranges, isStr)
 	if err != nil {
 		return 0, err
 	}
@@ -145,7 +145,7 @@ func (pt *partTask) evalColumn(pf *pqFile, rgi int, ev *pqEval, sel []bool, rang
 		}
 		nrows := int(page.NumRows())
 		if row+nrows > len(sel) {
-			parquet.Release(page)
+			releasePage(page)
 			return 0, errRowCount
 		}
 		ps := sel[row : row+nrows]
@@ -158,12 +158,12 @@ func (pt *partTask) evalColumn(pf *pqFile, rgi int, ev *pqEval, sel []bool, rang
 		}
 		if !any {
 			row += nrows
-			parquet.Release(page)
+			releasePage(page)
 			continue
 		}
 		def := page.DefinitionLevels()
 		if len(def) != 0 && len(def) != nrows {
-			parquet.Release(page)
+			releasePage(page)
 			return 0, errRowCount
 		}
 		vals := page.Data()
@@ -231,7 +231,7 @@ func (pt *partTask) evalColumn(pf *pqFile, rgi int, ev *pqEval, sel []bool, rang
 			v64 := vals.Int64()
 			keep(func(j int) bool { return j < len(v64) && testInt(v64[j]) })
 		default:
-			parquet.Release(page)
+			releasePage(page)
 			return 0, errRowCount
 		}
 		if capture != nil && *capture != nil {
@@ -248,7 +248,7 @@ func (pt *partTask) evalColumn(pf *pqFile, rgi int, ev *pqEval, sel []bool, rang
 			}
 		}
 		row += nrows
-		parquet.Release(page)
+		releasePage(page)
 	}
 	// Rows past the chunk's pages (or past the ranges) were never
 	// evaluated: they cannot be TRUE.

@@ -100,6 +100,7 @@ func warmParquet() {
 			if c := parquet.LookupCompressionCodec(format.Zstd); c != nil {
 				_, _ = c.Decode(nil, pqWarmZstd)
 			}
+			_, _ = pageZstd().DecodeAll(pqWarmZstd, make([]byte, 0, 4<<10))
 		}()
 	})
 }
@@ -116,8 +117,14 @@ var pqWarmZstd = []byte{0x28, 0xb5, 0x2f, 0xfd, 0x0, 0x0, 0x3d, 0x2, 0x0, 0xe2, 
 // headers are parsed out of it, page data is read past it.
 const pqHeaderBuf = 4 << 10
 
-// pqWindow is the most bytes of a column chunk a chunkReader holds at once.
-const pqWindow = 1 << 20
+// pqWindow is the most bytes of a column chunk a chunkReader holds at once
+// and fetches in one read from object storage; from local files it
+// fetches pqLocalWindow: fresh memory costs a short-lived process more
+// than a few more reads.
+const (
+	pqWindow      = 1 << 20
+	pqLocalWindow = 128 << 10
+)
 
 // pqBufs keeps the windows of chunkReaders and the tails of files for
 // reuse, by power-of-two size class: up to pqBufsKept of each class, held
@@ -131,7 +138,8 @@ var pqBufs struct {
 
 // pqBufsKept is how many buffers of each size class pqBufs keeps: about
 // one per reader of a few concurrent queries. The largest class is
-// pqWindow, so it keeps a few MiB at most.
+// pqWindow (but for pages larger than a window), so it keeps a few MiB at
+// most.
 const pqBufsKept = 8
 
 func getPQBuf(n int) []byte {
@@ -165,6 +173,7 @@ func putPQBuf(b []byte) {
 // object's tail, bytes outside want) go to the object.
 type chunkReader struct {
 	r      *pqReaderAt
+	window int64 // the most bytes fetched at once
 	want   []pqSpanRange
 	win    []byte
 	winOff int64
@@ -181,27 +190,83 @@ func (c *chunkReader) ReadAt(p []byte, off int64) (int, error) {
 			n, p, off = n+k, p[k:], off+int64(k)
 			continue
 		}
-		i := sort.Search(len(c.want), func(i int) bool { return c.want[i].to > off })
-		if i == len(c.want) || c.want[i].from > off || c.r.inTail(off, min(int64(len(p)), c.want[i].to-off)) {
+		to := c.wantEnd(off)
+		if to < 0 || c.r.inTail(off, min(int64(len(p)), to-off)) {
 			k, err := c.r.ReadAt(p, off)
 			return n + k, err
 		}
-		end := min(c.want[i].to, off+pqWindow)
-		if end-off > int64(cap(c.win)) {
-			putPQBuf(c.win)
-			c.win = getPQBuf(int(end - off))
-		}
-		c.win = c.win[:end-off]
-		c.winOff = off
-		if k, err := c.r.ReadAt(c.win, off); k < len(c.win) {
-			c.win = c.win[:0]
-			if err == nil {
-				err = io.ErrUnexpectedEOF
-			}
+		if err := c.fetch(off, min(to, off+c.window)); err != nil {
 			return n, err
 		}
 	}
 	return n, nil
+}
+
+// wantEnd returns the end of the wanted span holding byte off, or -1.
+func (c *chunkReader) wantEnd(off int64) int64 {
+	i := sort.Search(len(c.want), func(i int) bool { return c.want[i].to > off })
+	if i == len(c.want) || c.want[i].from > off {
+		return -1
+	}
+	return c.want[i].to
+}
+
+// fetch reads the bytes [off, end) into the window. Bytes the window
+// holds already (its end, when off is inside it) are moved, not read
+// again.
+func (c *chunkReader) fetch(off, end int64) error {
+	keep := 0
+	if winEnd := c.winOff + int64(len(c.win)); off >= c.winOff && off < winEnd && end > winEnd {
+		keep = int(winEnd - off)
+	}
+	old := c.win
+	if end-off > int64(cap(c.win)) {
+		c.win = getPQBuf(int(end - off))
+		copy(c.win, old[len(old)-keep:])
+		putPQBuf(old)
+	} else {
+		c.win = c.win[:end-off]
+		copy(c.win, old[len(old)-keep:])
+	}
+	c.winOff = off
+	if k, err := c.r.ReadAt(c.win[keep:], off+int64(keep)); k < len(c.win)-keep {
+		c.win = c.win[:0]
+		if err == nil {
+			err = io.ErrUnexpectedEOF
+		}
+		return err
+	}
+	return nil
+}
+
+// bytesAt returns the object's bytes [off, off+n) without copying when
+// they are in the tail or in one wanted span (fetching the window from
+// off), else read into *scratch. The bytes stay valid until the next
+// call.
+func (c *chunkReader) bytesAt(off int64, n int, scratch *[]byte) ([]byte, error) {
+	if off >= c.winOff && off+int64(n) <= c.winOff+int64(len(c.win)) {
+		return c.win[off-c.winOff : off-c.winOff+int64(n)], nil
+	}
+	if c.r.inTail(off, int64(n)) {
+		return c.r.tail[off-c.r.tailOff : off-c.r.tailOff+int64(n)], nil
+	}
+	if to := c.wantEnd(off); to >= off+int64(n) {
+		if err := c.fetch(off, min(to, off+max(c.window, int64(n)))); err != nil {
+			return nil, err
+		}
+		return c.win[:n], nil
+	}
+	if cap(*scratch) < n {
+		*scratch = make([]byte, n)
+	}
+	b := (*scratch)[:n]
+	if k, err := c.ReadAt(b, off); k < n {
+		if err == nil || err == io.EOF {
+			err = io.ErrUnexpectedEOF
+		}
+		return nil, err
+	}
+	return b, nil
 }
 
 func (c *chunkReader) release() {
@@ -213,12 +278,14 @@ func (c *chunkReader) release() {
 // fetches the chunk's bytes whole (nil ranges) or those of the pages that
 // hold rows of ranges (and the dictionary page), and the function that
 // closes it.
-func (pf *pqFile) chunkPages(rgi, idx int, ranges []rowRange) (parquet.Pages, func(), error) {
+//
+// With raw, a chunk rawPages can read (rawEligible) is read by it.
+func (pf *pqFile) chunkPages(rgi, idx int, ranges []rowRange, raw bool) (pqPages, func(), error) {
 	cc := pf.f.RowGroups()[rgi].ColumnChunks()[idx]
 	fc, ok := cc.(*parquet.FileColumnChunk)
 	if !ok {
 		pages := cc.Pages()
-		return pages, func() { pages.Close() }, nil
+		return goPages{pages}, func() { pages.Close() }, nil
 	}
 	md := &pf.f.Metadata().RowGroups[rgi].Columns[idx].MetaData
 	base := md.DataPageOffset
@@ -226,7 +293,10 @@ func (pf *pqFile) chunkPages(rgi, idx int, ranges []rowRange) (parquet.Pages, fu
 		base = md.DictionaryPageOffset
 	}
 	end := base + md.TotalCompressedSize
-	c := &chunkReader{r: pf.ra}
+	c := &chunkReader{r: pf.ra, window: pqWindow}
+	if pf.ra.lake.LocalFiles() {
+		c.window = pqLocalWindow
+	}
 	add := func(from, to int64) {
 		if n := len(c.want); n > 0 && c.want[n-1].to >= from {
 			c.want[n-1].to = max(c.want[n-1].to, to)
@@ -235,6 +305,8 @@ func (pf *pqFile) chunkPages(rgi, idx int, ranges []rowRange) (parquet.Pages, fu
 		c.want = append(c.want, pqSpanRange{from, to})
 	}
 	whole := true
+	var index parquet.OffsetIndex
+	numRows := pf.f.RowGroups()[rgi].NumRows()
 	if ranges != nil {
 		oi, err := fc.OffsetIndex()
 		if err != nil && loglake.IsNotFound(err) {
@@ -242,10 +314,10 @@ func (pf *pqFile) chunkPages(rgi, idx int, ranges []rowRange) (parquet.Pages, fu
 		}
 		if err == nil && oi.NumPages() > 0 {
 			whole = false
+			index = oi
 			if md.DictionaryPageOffset != 0 {
 				add(base, oi.Offset(0))
 			}
-			numRows := pf.f.RowGroups()[rgi].NumRows()
 			ri := 0
 			for k := range oi.NumPages() {
 				from, to := oi.FirstRowIndex(k), numRows
@@ -272,8 +344,12 @@ func (pf *pqFile) chunkPages(rgi, idx int, ranges []rowRange) (parquet.Pages, fu
 			break
 		}
 	}
+	if col, ok := fc.Node().(*parquet.Column); raw && ok && rawEligible(col, md) && c.want != nil {
+		rp := newRawPages(c, col, md, base, end, numRows, index)
+		return rp, func() { rp.release(); c.release() }, nil
+	}
 	pages := fc.PagesFrom(c)
-	return pages, func() { pages.Close(); c.release() }, nil
+	return goPages{pages}, func() { pages.Close(); c.release() }, nil
 }
 
 // pqError classifies an error of reading a Parquet file: vanished objects
@@ -889,7 +965,8 @@ func (v *pqVec) decode(pf *pqFile, rgi int, l pqLeaf, cand []int32, ranges []row
 	if !seek || cand == nil {
 		ranges = nil
 	}
-	pages, release, err := pf.chunkPages(rgi, l.idx, ranges)
+	str := (l.typ == compact.TypeString || l.typ == compact.TypeJSON) && (v.typ == compact.TypeString || v.typ == compact.TypeJSON)
+	pages, release, err := pf.chunkPages(rgi, l.idx, ranges, str)
 	if err != nil {
 		return err
 	}
@@ -916,15 +993,19 @@ func (v *pqVec) decode(pf *pqFile, rgi int, l pqLeaf, cand []int32, ranges []row
 		nrows := int32(page.NumRows())
 		if cand != nil && cand[ci] >= row+nrows {
 			row += nrows // no candidate in this page
-			parquet.Release(page)
+			releasePage(page)
 			continue
 		}
 		if v.appendPage(page, l, row, cand, &ci, seek) {
 			row += nrows
-			parquet.Release(page)
+			releasePage(page)
 			continue
 		}
-		vr := page.Values()
+		gp, ok := page.(parquet.Page)
+		if !ok {
+			return errRowCount // rawPages reads only what appendPage takes
+		}
+		vr := gp.Values()
 		for {
 			k, err := vr.ReadValues(v.buf)
 			for _, pv := range v.buf[:k] {
@@ -942,11 +1023,11 @@ func (v *pqVec) decode(pf *pqFile, rgi int, l pqLeaf, cand []int32, ranges []row
 				break
 			}
 			if err != nil {
-				parquet.Release(page)
+				releasePage(page)
 				return err
 			}
 		}
-		parquet.Release(page)
+		releasePage(page)
 	}
 	if cand != nil && ci < len(cand) {
 		return fmt.Errorf("column chunk has %d rows, fewer than candidate row %d", row, cand[ci])
@@ -1039,7 +1120,7 @@ func (v *pqVec) append(pv parquet.Value, l pqLeaf) {
 // after a seek). It returns false, appending nothing, for
 // pages it has no fast path for (values widened to another type, unknown
 // encodings): the caller reads them value by value.
-func (v *pqVec) appendPage(page parquet.Page, l pqLeaf, row int32, cand []int32, ci *int, seek bool) bool {
+func (v *pqVec) appendPage(page pqPage, l pqLeaf, row int32, cand []int32, ci *int, seek bool) bool {
 	if seek && l.typ == compact.TypeBool {
 		return false // a sliced boolean page starts at a bit offset its Data does not tell
 	}
