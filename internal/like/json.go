@@ -161,7 +161,35 @@ func (f *JSONPrefilter) Lines(block []byte) LineScanner {
 	for i := range s.next {
 		s.next[i] = -1
 	}
+	if len(f.lits) > 1 {
+		s.drive = f.rarest(block[:min(len(block), driveSample)])
+	}
 	return s
+}
+
+// driveSample is how much of a block Lines samples to choose the literal
+// the scanner searches the block for.
+const driveSample = 32 << 10
+
+// rarest returns the index of the literal with the fewest hits in sample,
+// the longest of those tied: length alone misjudges a literal such as
+// "removable":true, which a log line holds every other time.
+func (f *JSONPrefilter) rarest(sample []byte) int {
+	best, bestN := 0, -1
+	for i, l := range f.lits {
+		n := 0
+		for at := 0; at < len(sample) && (bestN < 0 || n < bestN); n++ {
+			k := l.index(sample[at:])
+			if k < 0 {
+				break
+			}
+			at += k + 1
+		}
+		if bestN < 0 || n < bestN {
+			best, bestN = i, n
+		}
+	}
+	return best
 }
 
 // LineScanner walks the lines of an NDJSON block that may match a
@@ -170,7 +198,8 @@ func (f *JSONPrefilter) Lines(block []byte) LineScanner {
 // in use by several goroutines.
 //
 // Fast path: for rare matches the scanner searches the whole block for the
-// longest literal, and for each kind of hazard (such as "\u" escapes),
+// rarest literal (the one with the fewest hits in the block's first
+// 32 KiB), and for each kind of hazard (such as "\u" escapes),
 // instead of visiting every line, and finds line bounds only around hits.
 // The literal is found through its rarest byte with the SIMD-backed
 // bytes.IndexByte (in both cases for a letter of a case-insensitive
@@ -180,6 +209,7 @@ type LineScanner struct {
 	f     *JSONPrefilter
 	block []byte
 	pos   int // start of the next line to consider
+	drive int // the literal searched for: f.lits[drive]
 	// next holds the next literal hit (next[0]) and hazards of each kind
 	// (next[1+h]) at or after pos: below pos if stale, len(block) if none.
 	next [1 + nHaz]int
@@ -201,7 +231,7 @@ func (s *LineScanner) Next() (start, end int, ok bool) {
 		pos := s.pos
 		if s.next[0] < pos {
 			s.next[0] = len(block)
-			if i := f.lits[0].index(block[pos:]); i >= 0 {
+			if i := f.lits[s.drive].index(block[pos:]); i >= 0 {
 				s.next[0] = pos + i
 			}
 		}

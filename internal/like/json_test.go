@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"math/rand/v2"
+	"slices"
 	"testing"
 	"unicode/utf8"
 )
@@ -284,5 +286,59 @@ func TestLineScannerAllocs(t *testing.T) {
 	})
 	if n != 0 {
 		t.Errorf("%v allocs per block scan, want 0", n)
+	}
+}
+
+// TestLinesSeveralLiterals checks that with several literals the scanner
+// reports exactly the lines MayMatch passes, whichever literal it drives
+// the search with, and that it drives it with the rarest one.
+func TestLinesSeveralLiterals(t *testing.T) {
+	r := rand.New(rand.NewPCG(4, 2))
+	pieces := []string{`"removable":true`, `"removable":false`, `顧客`, `"copy"`, `"move"`, `\u9867\u5ba2`, `C:\\Users\\a`, `x`}
+	for round := range 200 {
+		var block []byte
+		for range 1 + r.IntN(400) {
+			block = append(block, '{')
+			for range r.IntN(6) {
+				block = append(block, pieces[r.IntN(len(pieces))]...)
+			}
+			block = append(block, "}\n"...)
+		}
+		lits := [][]string{{`"removable":true`, "顧客"}, {"顧客", `"copy"`, `"removable":true`}, {`"move"`, "x"}}[round%3]
+		f := NewJSONPrefilter(lits...)
+		var want [][2]int
+		for at := 0; at < len(block); {
+			end := at + bytes.IndexByte(block[at:], '\n')
+			if f.MayMatch(block[at:end]) {
+				want = append(want, [2]int{at, end})
+			}
+			at = end + 1
+		}
+		var got [][2]int
+		sc := f.Lines(block)
+		for {
+			st, e, ok := sc.Next()
+			if !ok {
+				break
+			}
+			got = append(got, [2]int{st, e})
+		}
+		if !slices.Equal(got, want) {
+			t.Fatalf("round %d, literals %q: lines %v, want %v", round, lits, got, want)
+		}
+	}
+	// "report!" is the longest literal but the most frequent.
+	var block []byte
+	for i := range 2000 {
+		line := `{"p":"report!"}`
+		if i%100 == 0 {
+			line = `{"p":"report! 顧客"}`
+		}
+		block = append(append(block, line...), '\n')
+	}
+	f := NewJSONPrefilter("report!", "顧客")
+	sc := f.Lines(block)
+	if got := string(f.lits[sc.drive].lo); got != "顧客" {
+		t.Errorf("the scanner searches for %q, want the rarer 顧客", got)
 	}
 }
