@@ -214,9 +214,22 @@
 // A Parquet file is opened from one range read of its last 64 KiB — the
 // footer, usually the page index, and the last column chunks, or the
 // whole of a small file — and each column chunk then from one read of
-// the bytes of the pages the scan needs (windows of up to 1 MiB, reused
-// across files), so a small file costs one read, and a large one one per
-// column it reads. [Stats.BytesRead] counts every byte fetched.
+// the bytes of the pages the scan needs (windows of up to 1 MiB from
+// object storage, 128 KiB from a file:// lake, reused across files), so
+// a small file costs one read, and a large one one per column it reads.
+// [Stats.BytesRead] counts every byte fetched.
+//
+// String columns without a dictionary (long paths, URLs: the columns an
+// infix LIKE searches) are read by the engine's own page reader, for the
+// page layouts parquet-go and loglake's compaction write (data pages v1
+// or v2, PLAIN or DELTA_LENGTH_BYTE_ARRAY, uncompressed or zstd, one
+// definition level at most); any other chunk goes through parquet-go's.
+// It decodes page headers where the bytes were fetched, decompresses
+// each page into one buffer reused for the whole chunk (never past the
+// size the page header claims) and searches the values where they were
+// decompressed. In a short-lived process — a Lambda, a CLI run — the
+// fresh memory of a buffer per page, with its page faults and the
+// collections it brings on, cost more than the decompression itself.
 //
 // # Foreign layouts
 //
