@@ -387,11 +387,10 @@ func decodeDefLevels(dst, src []byte, n int) ([]byte, error) {
 	return dst, nil
 }
 
-// decompressPage decompresses zstd page src into dst, which must come out
-// size bytes long. It never writes more (a page cannot decompress into
-// more memory than its header claims) and allocates for that claim only
-// as far as the frame confirms it: a frame that states another size is
-// corrupt, and one that states none grows its buffer as it decompresses.
+// decompressPage decompresses zstd page src into dst; it must come out
+// size bytes long. Memory is allocated for the size the header claims
+// only when the frame states the same size (a frame that states another
+// is corrupt); a page never decompresses into more than maxPageBytes.
 func decompressPage(dst, src []byte, size int) ([]byte, error) {
 	if size < 0 || size > maxPageBytes {
 		return dst, fmt.Errorf("%w: uncompressed page size %d", errRawPage, size)
@@ -400,42 +399,65 @@ func decompressPage(dst, src []byte, size int) ([]byte, error) {
 	if err := h.Decode(src); err != nil {
 		return dst, fmt.Errorf("decompressing page: %w", err)
 	}
-	limit := size
-	switch {
-	case h.HasFCS && h.FrameContentSize != uint64(size):
-		return dst, fmt.Errorf("%w: zstd frame of %d bytes in a page of %d", errRawPage, h.FrameContentSize, size)
-	case !h.HasFCS:
-		limit = min(size, max(cap(dst), 64<<10, 16*len(src)))
+	if h.HasFCS {
+		if h.FrameContentSize != uint64(size) {
+			return dst, fmt.Errorf("%w: zstd frame of %d bytes in a page of %d", errRawPage, h.FrameContentSize, size)
+		}
+		if cap(dst) < size {
+			dst = make([]byte, 0, size+size/8) // room for the next, slightly larger pages
+		}
 	}
-	for {
-		if cap(dst) < limit {
-			dst = make([]byte, 0, limit+limit/8) // room for the next, slightly larger pages
-		}
-		out, err := pageZstd().DecodeAll(src, dst[:0:limit])
-		if errors.Is(err, zstd.ErrDecoderSizeExceeded) && limit < size {
-			limit = min(size, 4*limit)
-			continue
-		}
-		if err != nil {
-			return dst, fmt.Errorf("decompressing page: %w", err)
-		}
-		if len(out) != size {
-			return dst, fmt.Errorf("%w: page decompressed to %d bytes, not %d", errRawPage, len(out), size)
-		}
-		return out, nil
+	d := getPageDecoder()
+	out, err := d.DecodeAll(src, dst[:0])
+	putPageDecoder(d)
+	if err != nil {
+		return dst, fmt.Errorf("decompressing page: %w", err)
 	}
+	if len(out) != size {
+		return out, fmt.Errorf("%w: page decompressed to %d bytes, not %d", errRawPage, len(out), size)
+	}
+	return out, nil
 }
 
 // maxPageBytes is the largest uncompressed page rawPages reads.
-const maxPageBytes = 256 << 20
+const maxPageBytes = 64 << 20
 
-// pageZstd decompresses the pages rawPages reads. DecodeAll never writes
-// past its destination's capacity: a page decompresses into at most the
-// size its header claims.
-var pageZstd = sync.OnceValue(func() *zstd.Decoder {
-	d, err := zstd.NewReader(nil, zstd.WithDecoderConcurrency(0), zstd.WithDecodeAllCapLimit(true))
+// pageDecoders keeps the decoders of the pages rawPages reads, each used
+// by one reader at a time: decoders taken from one shared zstd.Decoder by
+// concurrent readers decompressed these pages at half the speed, and so
+// did a decoder limited to its destination's capacity
+// (WithDecodeAllCapLimit). A page's output is bounded instead by
+// maxPageBytes (WithDecoderMaxMemory) and by its frame's stated size.
+var pageDecoders struct {
+	mu   sync.Mutex
+	free []*zstd.Decoder
+}
+
+// pageDecodersKept is how many idle decoders pageDecoders keeps.
+const pageDecodersKept = 8
+
+func getPageDecoder() *zstd.Decoder {
+	pageDecoders.mu.Lock()
+	if n := len(pageDecoders.free); n > 0 {
+		d := pageDecoders.free[n-1]
+		pageDecoders.free = pageDecoders.free[:n-1]
+		pageDecoders.mu.Unlock()
+		return d
+	}
+	pageDecoders.mu.Unlock()
+	d, err := zstd.NewReader(nil, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxMemory(maxPageBytes))
 	if err != nil {
 		panic(err) // only for invalid options
 	}
 	return d
-})
+}
+
+func putPageDecoder(d *zstd.Decoder) {
+	pageDecoders.mu.Lock()
+	defer pageDecoders.mu.Unlock()
+	if len(pageDecoders.free) < pageDecodersKept {
+		pageDecoders.free = append(pageDecoders.free, d)
+		return
+	}
+	d.Close()
+}

@@ -100,7 +100,9 @@ func warmParquet() {
 			if c := parquet.LookupCompressionCodec(format.Zstd); c != nil {
 				_, _ = c.Decode(nil, pqWarmZstd)
 			}
-			_, _ = pageZstd().DecodeAll(pqWarmZstd, make([]byte, 0, 4<<10))
+			d := getPageDecoder()
+			_, _ = d.DecodeAll(pqWarmZstd, make([]byte, 0, 64<<10))
+			putPageDecoder(d)
 		}()
 	})
 }
