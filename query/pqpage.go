@@ -1,6 +1,7 @@
 package query
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"github.com/klauspost/compress/zstd"
@@ -371,6 +372,9 @@ var (
 
 // decodeDefLevels decodes n definition levels (0 or 1) from src into dst.
 func decodeDefLevels(dst, src []byte, n int) ([]byte, error) {
+	if err := checkHybrid(src, 1, n); err != nil {
+		return dst, err
+	}
 	dst, err := defLevels.DecodeLevels(dst[:0], src)
 	if err != nil {
 		return dst, err
@@ -385,6 +389,39 @@ func decodeDefLevels(dst, src []byte, n int) ([]byte, error) {
 		}
 	}
 	return dst, nil
+}
+
+// checkHybrid checks that the RLE/bit-packed hybrid runs of values of bit
+// width bw in src hold n values (and the padding of a last bit-packed
+// run) but not more: a run's header can claim billions of values in a
+// few bytes, which parquet-go's decoders would write out.
+func checkHybrid(src []byte, bw uint, n int) error {
+	if bw > 32 {
+		return fmt.Errorf("%w: bit width %d", errRawPage, bw)
+	}
+	total := uint64(0)
+	for len(src) > 0 && total < uint64(n) {
+		h, k := binary.Uvarint(src)
+		if k <= 0 {
+			return fmt.Errorf("%w: run-length header", errRawPage)
+		}
+		src = src[k:]
+		if h&1 == 0 { // a run of one value
+			total += h >> 1
+			src = src[min(len(src), int(bw+7)/8):]
+			continue
+		}
+		groups := h >> 1 // bit-packed: groups of 8 values
+		if groups > uint64(len(src)) {
+			return fmt.Errorf("%w: bit-packed run of %d groups", errRawPage, groups)
+		}
+		total += 8 * groups
+		src = src[min(len(src), int(groups)*int(bw)):]
+	}
+	if total > uint64(n)+7 {
+		return fmt.Errorf("%w: runs of %d values for %d", errRawPage, total, n)
+	}
+	return nil
 }
 
 // decompressPage decompresses zstd page src into dst; it must come out

@@ -2,6 +2,7 @@ package query
 
 import (
 	"bytes"
+	"encoding/binary"
 	"context"
 	"errors"
 	"fmt"
@@ -399,4 +400,27 @@ func FuzzRawPages(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestCheckHybrid checks the bound on run-length data: runs may hold the
+// values asked for (and a bit-packed run's padding), never more.
+func TestCheckHybrid(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		src  []byte
+		n    int
+		ok   bool
+	}{
+		{"one RLE run", []byte{10 << 1, 1}, 10, true},
+		{"RLE run far too long", []byte{20 << 1, 1}, 10, false},
+		{"billions claimed", binary.AppendUvarint(nil, 1<<40), 10, false},
+		{"bit-packed with padding", []byte{1<<1 | 1, 0xff}, 3, true},
+		{"bit-packed groups past the data", []byte{5<<1 | 1, 0xff}, 40, false},
+		{"two runs", []byte{4 << 1, 1, 1<<1 | 1, 0x0f}, 12, true},
+		{"short of values", []byte{4 << 1, 1}, 12, true}, // DecodeLevels reports the count
+	} {
+		if err := checkHybrid(tc.src, 1, tc.n); (err == nil) != tc.ok {
+			t.Errorf("%s: err %v, want ok %v", tc.name, err, tc.ok)
+		}
+	}
 }
