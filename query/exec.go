@@ -435,14 +435,32 @@ func (x *execution) readView(ctx context.Context, v *compact.View) (sink, error)
 		}
 		submitted++
 	}
-	for _, o := range v.Raw {
+	for i := 0; i < len(v.Raw); {
+		// A run of small objects is one task (see rawGroupBytes).
+		j, size := i+1, v.Raw[i].Size
+		for j < len(v.Raw) && x.e.src == nil && size+v.Raw[j].Size <= rawGroupBytes {
+			size += v.Raw[j].Size
+			j++
+		}
+		group := v.Raw[i:j]
+		i = j
 		if !submit(func() {
 			fs := x.p.newSink(x.e.opts.MaxResultRows)
 			if x.e.src != nil {
-				done(fs, pt.scanForeign(pctx, o, fs))
-			} else {
-				done(fs, pt.scanRaw(pctx, o, fs))
+				done(fs, pt.scanForeign(pctx, group[0], fs))
+				return
 			}
+			var rb rawBatch
+			var err error
+			for _, o := range group {
+				if err = pt.scanRaw(pctx, o, fs, &rb); err != nil || fs.full() {
+					break
+				}
+			}
+			if err == nil && !fs.full() {
+				err = pt.flushRaw(&rb, fs)
+			}
+			done(fs, err)
 		}) {
 			break
 		}

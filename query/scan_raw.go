@@ -40,7 +40,11 @@ func (c *countingReader) Read(p []byte) (int, error) {
 // required literals of the query's LIKE patterns, searched in the raw
 // bytes, escapes accounted for), decodes the remaining lines with
 // compaction's column logic, and filters them.
-func (pt *partTask) scanRaw(ctx context.Context, o compact.ObjectRef, s sink) (err error) {
+//
+// The lines it keeps go to rb, which is flushed into s when it holds
+// rawBatchLines lines; the caller flushes the rest (flushRaw), so that
+// the small objects of a partition share batches.
+func (pt *partTask) scanRaw(ctx context.Context, o compact.ObjectRef, s sink, rb *rawBatch) (err error) {
 	x := pt.x
 	codec, ok := rawcodec.FromKey(o.Key)
 	if !ok {
@@ -62,20 +66,7 @@ func (pt *partTask) scanRaw(ctx context.Context, o compact.ObjectRef, s sink) (e
 		return fmt.Errorf("query: read %s: %w", o.Key, err)
 	}
 
-	var (
-		lb  *compact.LineBatch
-		blk block
-	)
-	flush := func() error {
-		if lb == nil || lb.Len() == 0 {
-			return nil
-		}
-		rec, schema := lb.Finish()
-		lb = nil
-		defer rec.Release()
-		blockFromRecord(&blk, rec, schema, pt.v.Schema)
-		return pt.filter(&blk, nil, s)
-	}
+	flush := func() error { return pt.flushRaw(rb, s) }
 	// scan takes a block of whole lines (the last one may lack its '\n').
 	scan := func(block []byte) error {
 		if err := ctx.Err(); err != nil {
@@ -99,14 +90,14 @@ func (pt *partTask) scanRaw(ctx context.Context, o compact.ObjectRef, s sink) (e
 			if len(line) == 0 {
 				continue
 			}
-			if lb == nil {
-				lb = compact.NewLineBatch(x.e.lake, pt.v.Partition, pt.v.Schema)
+			if rb.lb == nil {
+				rb.lb = compact.NewLineBatch(x.e.lake, pt.v.Partition, pt.v.Schema)
 				if !x.p.all {
-					lb.KeepColumns(x.p.cols)
+					rb.lb.KeepColumns(x.p.cols)
 				}
 			}
-			lb.Add(line)
-			if lb.Len() >= rawBatchLines {
+			rb.lb.Add(line)
+			if rb.lb.Len() >= rawBatchLines {
 				if err := flush(); err != nil {
 					return err
 				}
@@ -149,7 +140,7 @@ func (pt *partTask) scanRaw(ctx context.Context, o compact.ObjectRef, s sink) (e
 			}
 			plain = plain[cut:]
 		}
-		return flush()
+		return nil
 	}
 
 	// Streaming: decompress block by block.
@@ -196,8 +187,32 @@ func (pt *partTask) scanRaw(ctx context.Context, o compact.ObjectRef, s sink) (e
 		}
 		pend = copy(buf, buf[cut:end])
 	}
-	return flush()
+	return nil
 }
+
+// rawBatch holds the candidate lines of raw objects not yet filtered.
+type rawBatch struct {
+	lb  *compact.LineBatch
+	blk block
+}
+
+// flushRaw decodes and filters the lines in rb into s.
+func (pt *partTask) flushRaw(rb *rawBatch, s sink) error {
+	if rb.lb == nil || rb.lb.Len() == 0 {
+		return nil
+	}
+	rec, schema := rb.lb.Finish()
+	rb.lb = nil
+	defer rec.Release()
+	blockFromRecord(&rb.blk, rec, schema, pt.v.Schema)
+	return pt.filter(&rb.blk, nil, s)
+}
+
+// rawGroupBytes: raw objects smaller than this are scanned by one task
+// with the objects of their partition that follow, up to this many
+// compressed bytes in all, sharing its batches: a task and a batch per
+// object of a few KiB cost more than scanning it.
+const rawGroupBytes = 256 << 10
 
 // rawWholeMax is the largest compressed raw object read whole (see
 // scanRaw). loglake's ingest writes objects of a few MiB.
