@@ -424,3 +424,63 @@ func TestCheckHybrid(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkChunkPages reads a zstd string column chunk of long paths, as
+// compaction writes them, through rawPages and through parquet-go's page
+// reader; MB/s counts the values' bytes.
+func BenchmarkChunkPages(b *testing.B) {
+	lake := memLake(b)
+	r := rand.New(rand.NewPCG(1, 1))
+	vals := make([]*string, 50000)
+	var size int64
+	for i := range vals {
+		s := fmt.Sprintf(`C:\Users\user%03d\Documents\%s\案件%05d\報告書_%d.xlsx`, r.IntN(500), []string{"社外秘", "共有", "顧客"}[r.IntN(3)], r.IntN(100000), r.IntN(1000))
+		vals[i] = &s
+		size += int64(len(s))
+	}
+	node := parquet.Optional(parquet.Compressed(parquet.Encoded(parquet.String(), &parquet.DeltaLengthByteArray), &parquet.Zstd))
+	var buf bytes.Buffer
+	w := parquet.NewWriter(&buf, parquet.NewSchema("t", parquet.Group{"s": node}), parquet.PageBufferSize(256<<10))
+	for _, v := range vals {
+		if _, err := w.WriteRows([]parquet.Row{{parquet.ByteArrayValue([]byte(*v)).Level(0, 1, 0)}}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		b.Fatal(err)
+	}
+	pf := openTestFile(b, lake, "bench.parquet", buf.Bytes())
+	for _, raw := range []bool{true, false} {
+		name := "parquet-go"
+		if raw {
+			name = "rawPages"
+		}
+		b.Run(name, func(b *testing.B) {
+			b.SetBytes(size)
+			b.ReportAllocs()
+			for b.Loop() {
+				pages, release, err := pf.chunkPages(0, 0, nil, raw)
+				if err != nil {
+					b.Fatal(err)
+				}
+				n := int64(0)
+				for {
+					page, err := pages.ReadPage()
+					if err == io.EOF {
+						break
+					}
+					if err != nil {
+						b.Fatal(err)
+					}
+					n += page.NumRows()
+					releasePage(page)
+				}
+				release()
+				if n != int64(len(vals)) {
+					b.Fatalf("%d rows", n)
+				}
+			}
+			b.ReportMetric(float64(len(vals))*float64(b.N)/b.Elapsed().Seconds(), "records/s")
+		})
+	}
+}
