@@ -134,10 +134,21 @@ func genBlock(records int) (block []byte, titles [][]byte) {
 // patterns over generated records (about 5% of lines mention "excel" in
 // some case; none contains "confidential").
 func BenchmarkJSONPrefilterILIKE(b *testing.B) {
+	benchmarkPrefilter(b, Options{IgnoreCase: true}, "%excel%", "%confidential%", "%desktop%", "%社外秘%")
+}
+
+// BenchmarkJSONPrefilterLIKE is BenchmarkJSONPrefilterILIKE for
+// case-sensitive patterns, Japanese ones among them: in text where
+// multibyte characters are common, no single byte of theirs is rare.
+func BenchmarkJSONPrefilterLIKE(b *testing.B) {
+	benchmarkPrefilter(b, Options{}, "%社外秘%", "%顧客%", "%Excel%", "%confidential%")
+}
+
+func benchmarkPrefilter(b *testing.B, o Options, patterns ...string) {
 	block, _ := genBlock(20000)
-	for _, p := range []string{"%excel%", "%confidential%", "%desktop%", "%社外秘%"} {
+	for _, p := range patterns {
 		b.Run(strings.Trim(p, "%"), func(b *testing.B) {
-			f := MustCompile(p, Options{IgnoreCase: true}).JSONPrefilter()
+			f := MustCompile(p, o).JSONPrefilter()
 			lines := bytes.Count(block, []byte("\n"))
 			b.SetBytes(int64(len(block)))
 			b.ReportAllocs()
