@@ -60,7 +60,8 @@ func releasePage(p pqPage) {
 // string column loglake's compaction writes without a dictionary, such
 // as long paths): page headers are decoded in place from the fetched
 // bytes, each page is decompressed into one buffer reused for the whole
-// chunk, and its values are decoded into a second.
+// chunk, and its values are decoded in place there (DELTA_LENGTH_BYTE_ARRAY)
+// or into a second buffer (PLAIN).
 //
 // parquet-go's reader copies each page through a bufio.Reader and
 // decompresses and decodes it into fresh pooled buffers: for a search of
@@ -111,8 +112,7 @@ func (p *rawPage) DefinitionLevels() []byte       { return p.def }
 func (p *rawPage) Data() encoding.Values          { return encoding.ByteArrayValues(p.data, p.offs) }
 func (p *rawPage) Dictionary() parquet.Dictionary { return nil }
 func (p *rawPages) SeekToRow(row int64) error     { p.target = row; return nil }
-func (p *rawPages) release()                      { p.bufs.release() }
-func (b *rawPageBufs) release()                   { rawPageBufsPool.Put(b) }
+func (p *rawPages) release()                      { rawPageBufsPool.Put(p.bufs) }
 func (p *rawPages) fail(err error) (pqPage, error) {
 	return nil, fmt.Errorf("page at %d: %w", p.pos, err)
 }
@@ -121,8 +121,7 @@ func (p *rawPages) fail(err error) (pqPage, error) {
 // chunk's metadata, so the file is corrupt.
 var errRawPage = errors.New("page does not match its column chunk's metadata")
 
-// rawEligible reports whether rawPages reads chunk md of column col, of
-// file type l.typ.
+// rawEligible reports whether rawPages reads chunk md of column col.
 func rawEligible(col *parquet.Column, md *format.ColumnMetaData) bool {
 	if md.Type != format.ByteArray || md.DictionaryPageOffset != 0 || col.MaxRepetitionLevel() != 0 || col.MaxDefinitionLevel() > 1 {
 		return false
