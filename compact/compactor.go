@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -27,11 +28,8 @@ type Compactor struct {
 	closed      atomic.Bool
 	codec       *zstdCodec         // Parquet page codec, at opts.ZstdLevel
 	decoders    chan *zstd.Decoder // free raw-object decoders
-	// flushSlots bounds the workers compressing the last page of a small
-	// column at once (see encodeRowGroups), and so the encoders that adds;
-	// none with a small BufferBytes.
-	flushSlots chan struct{}
-	running    atomic.Int64 // Run and CompactPartition calls under way
+	encoders    chan *chunkEncoder // free column-chunk encoders
+	running     atomic.Int64       // Run and CompactPartition calls under way
 	// hints holds the column sizes of the last chunk sealed, which the
 	// chunks of the next partition start from (see newChunkLike).
 	hints atomic.Pointer[map[string]colSize]
@@ -56,12 +54,7 @@ func New(lake *loglake.Lake, opts *Options) (*Compactor, error) {
 	c := &Compactor{lake: lake, opts: o, tsField: s.TimestampField, tenantField: s.TenantField, rules: newTimeRules(s), pinned: map[string]Type{}}
 	c.codec = newZstdCodec(o.ZstdLevel)
 	c.decoders = make(chan *zstd.Decoder, max(o.Concurrency, 2))
-	// Extra encoders (a few MiB each) only where the buffer dwarfs them.
-	slots := 0
-	if o.BufferBytes >= 16<<20 {
-		slots = 2
-	}
-	c.flushSlots = make(chan struct{}, slots)
+	c.encoders = make(chan *chunkEncoder, runtime.GOMAXPROCS(0))
 	for _, f := range o.Pin {
 		if f.Name == s.TimestampField && f.Type != TypeTimestamp {
 			return nil, fmt.Errorf("%w: compact: Pin: the timestamp field %q must be a timestamp", loglake.ErrInvalidOptions, f.Name)
@@ -435,8 +428,8 @@ func (c *Compactor) partitionOf(key string) string {
 }
 
 // hold marks a compaction under way; the returned function ends it. Once
-// none is, the idle zstd encoders and decoders are let go, so that an idle
-// Compactor holds no codec memory.
+// none is, the idle zstd encoders and decoders and the column-chunk
+// encoders are let go, so that an idle Compactor holds no codec memory.
 func (c *Compactor) hold() func() {
 	c.running.Add(1)
 	return func() {
@@ -444,6 +437,12 @@ func (c *Compactor) hold() func() {
 			return
 		}
 		c.codec.drop()
+		for len(c.encoders) > 0 {
+			select {
+			case <-c.encoders:
+			default:
+			}
+		}
 		for {
 			select {
 			case d := <-c.decoders:

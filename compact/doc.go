@@ -80,24 +80,31 @@
 //
 // # Parquet
 //
-// Files are standard Parquet: zstd pages, the page index (column and offset
-// indexes) and column statistics written, dictionary encoding for columns
-// whose values repeat (judged per file on a sample; it falls back to PLAIN
-// past 8 MiB per row group), DELTA_BINARY_PACKED timestamps, rows sorted by
-// time and the sorting column recorded, row groups of
+// Files are standard Parquet: data pages v2 with zstd and a CRC each, the
+// page index (column and offset indexes) and column statistics written,
+// dictionary encoding for columns whose values repeat (judged per file on a
+// sample; a chunk whose dictionary passes 8 MiB is written without one),
+// DELTA_BINARY_PACKED timestamps, DELTA_LENGTH_BYTE_ARRAY strings, rows
+// sorted by time and the sorting column recorded, row groups of
 // [Options.RowGroupRows]. Records are parsed straight into typed column
 // buffers that become Arrow arrays without a copy
 // (github.com/apache/arrow-go/v18): Arrow is the in-memory columnar form
 // loglake's stages share — the query package returns Arrow batches — and it
 // makes a run cheap to sort (a permutation over typed arrays) and to
-// convert when a column's type widens. Encoding is done by
-// github.com/parquet-go/parquet-go because it gives per-column control over
-// encodings, writes the page index, streams row groups to any io.Writer
-// (here the lake's writer, so a file is never buffered whole), and lets the
-// columns of row groups be encoded in parallel. The split sits where the
-// data stops changing shape: Arrow while records are collected and sorted,
-// parquet-go once they are final.
+// convert when a column's type widens.
 //
+// Encoding is github.com/parquet-go/parquet-go's: its RLE/bit-packed,
+// dictionary-index and delta encoders produce the page bodies, and its
+// Thrift compact protocol and format types the page headers, the page
+// index and the footer. loglake itself only lays the pages out, reading
+// each column chunk's values straight from the run's Arrow arrays in time
+// order: parquet-go's general row writer would take every value through a
+// parquet.Value and a column buffer of its own, which cost a quarter of a
+// compaction's CPU before any compression. The split sits where the data
+// stops changing shape: Arrow while records are collected, sorted and
+// widened, parquet-go's encoders once they are final. Reading (late data
+// merged into existing files, [View.ReadAll]) is parquet-go's reader.
+
 // # Memory
 //
 // A compaction holds at most [Options.BufferBytes] of decoded NDJSON as
@@ -111,10 +118,13 @@
 // Within one compaction, a raw object is decoded (zstd, with decoders that
 // a Compactor reuses across partitions) into blocks of whole lines while
 // parse workers, one per CPU (GOMAXPROCS), fill a chunk each; a run's
-// BufferBytes budget is shared by the workers, not multiplied by them. At the end of a run the chunks
-// are sorted by time in parallel and merged, ties in input order, so a
-// file's rows come in the same order whatever the number of CPUs; the
-// columns of two row groups at a time are then encoded in parallel.
+// BufferBytes budget is shared by the workers, not multiplied by them. At
+// the end of a run the chunks are sorted by time in parallel and merged,
+// ties in input order, so a file's rows come in the same order whatever
+// the number of CPUs; the column chunks of two row groups at a time are
+// then encoded in parallel, by one encoder per CPU (a zstd encoder and
+// page buffers, a few MiB) but no more than BufferBytes/16 MiB of them, so
+// that a small buffer keeps its promise.
 //
 // # Late data
 //

@@ -1,35 +1,33 @@
 package compact
 
 import (
+	"bufio"
 	"cmp"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"hash/maphash"
 	"io"
-	"math"
 	"runtime"
 	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
-	"unsafe"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
-	"github.com/apache/arrow-go/v18/arrow/bitutil"
-	"github.com/parquet-go/parquet-go"
-	"github.com/parquet-go/parquet-go/encoding"
+	"github.com/parquet-go/parquet-go/deprecated"
+	"github.com/parquet-go/parquet-go/encoding/thrift"
+	"github.com/parquet-go/parquet-go/format"
 	"gocloud.dev/blob"
-
-	"github.com/loglake/loglake"
 )
 
 // dictSample is how many values of a column are looked at to decide whether
 // dictionary encoding pays: it does when values repeat, on average, at least
 // dictMinRepeat times in the sample.
 const (
-	dictSample    = 16384
+	dictSample    = 4096
 	dictMinRepeat = 3
 	// dictMaxBytes caps a column's dictionary per row group; past it the
 	// writer falls back to PLAIN for the rest of the row group.
@@ -140,34 +138,10 @@ func (s *hashSet) add(h uint64) bool {
 	}
 }
 
-// parquetNode returns the Parquet node of a column.
-func parquetNode(t Type, dict bool) parquet.Node {
-	var n parquet.Node
-	switch t {
-	case TypeString:
-		n = parquet.String()
-	case TypeJSON:
-		n = parquet.JSON()
-	case TypeInt64:
-		n = parquet.Int(64)
-	case TypeFloat64:
-		n = parquet.Leaf(parquet.DoubleType)
-	case TypeBool:
-		n = parquet.Leaf(parquet.BooleanType)
-	case TypeTimestamp:
-		n = parquet.TimestampAdjusted(parquet.Microsecond, true)
-		n = parquet.Encoded(n, &parquet.DeltaBinaryPacked)
-	}
-	if dict {
-		n = parquet.Encoded(n, &parquet.RLEDictionary)
-	}
-	return parquet.Optional(n)
-}
-
-// fileSchema builds the Parquet schema of a run.
-func fileSchema(r *runData) *parquet.Schema {
-	// The columns are sampled on all CPUs: this is the one step between
-	// sorting and encoding that would otherwise run on one.
+// fileDicts decides, column by column, whether a run's chunks are
+// dictionary encoded. The columns are sampled on all CPUs: this is the one
+// step between sorting and encoding that would otherwise run on one.
+func fileDicts(r *runData) []bool {
 	dict := make([]bool, len(r.schema))
 	var next atomic.Int64
 	var wg sync.WaitGroup
@@ -180,11 +154,39 @@ func fileSchema(r *runData) *parquet.Schema {
 		})
 	}
 	wg.Wait()
-	g := parquet.Group{}
-	for i, f := range r.schema {
-		g[f.Name] = parquetNode(f.Type, dict[i])
+	return dict
+}
+
+// schemaElements is the Parquet schema of a run: a root group named
+// loglake and one OPTIONAL leaf per field, in the run's (name) order,
+// annotated as parquet-go annotates String, JSON, Int(64) and
+// TimestampAdjusted(Microsecond).
+func schemaElements(schema Schema) []format.SchemaElement {
+	els := make([]format.SchemaElement, 0, len(schema)+1)
+	els = append(els, format.SchemaElement{Name: "loglake", NumChildren: thrift.New(int32(len(schema)))})
+	for _, f := range schema {
+		e := format.SchemaElement{
+			Type:           thrift.New(physicalType(f.Type)),
+			RepetitionType: thrift.New(format.Optional),
+			Name:           f.Name,
+		}
+		switch f.Type {
+		case TypeString:
+			e.ConvertedType = thrift.New(deprecated.UTF8)
+			e.LogicalType.Value = &format.StringType{}
+		case TypeJSON:
+			e.ConvertedType = thrift.New(deprecated.Json)
+			e.LogicalType.Value = &format.JsonType{}
+		case TypeInt64:
+			e.ConvertedType = thrift.New(deprecated.Int64)
+			e.LogicalType.Value = &format.IntType{BitWidth: 64, IsSigned: true}
+		case TypeTimestamp:
+			e.ConvertedType = thrift.New(deprecated.TimestampMicros)
+			e.LogicalType.Value = &format.TimestampType{IsAdjustedToUTC: true, Unit: format.TimeUnit{Value: &format.MicroSeconds{}}}
+		}
+		els = append(els, e)
 	}
-	return parquet.NewSchema("loglake", g)
+	return els
 }
 
 // countingWriter counts the bytes written through it.
@@ -202,6 +204,12 @@ func (c *countingWriter) Write(p []byte) (int, error) {
 // writeParquet writes s, in time order, as a Parquet file at key, streaming
 // it through the lake's writer. Nothing is visible at key unless it returns
 // nil.
+//
+// Row groups are encoded a window of two at a time: every column chunk of
+// the window in parallel (chunkEncoder, largest columns first), then
+// written in order. One row group's columns alone would leave CPUs idle
+// while its largest column finishes. The window bounds the encoded chunks
+// held before they are written.
 func (c *Compactor) writeParquet(ctx context.Context, key string, s *runData) (FileRef, error) {
 	ref := FileRef{Key: key, Rows: int64(s.rows), Schema: s.schema}
 	if s.hasTS {
@@ -219,29 +227,29 @@ func (c *Compactor) writeParquet(ctx context.Context, key string, s *runData) (F
 		_ = bw.Close()
 		return ref, err
 	}
-	cw := &countingWriter{w: bw}
-	schema := fileSchema(s)
-	opts := []parquet.WriterOption{
-		schema,
-		parquet.Compression(c.codec),
-		parquet.PageBufferSize(c.opts.PageBytes),
-		parquet.WriteBufferSize(256 << 10),
-		parquet.DictionaryMaxBytes(dictMaxBytes),
-		parquet.CreatedBy("loglake", "1", ""),
-		parquet.DataPageStatistics(true),
-		parquet.KeyValueMetadata("loglake.partition", c.partitionOf(key)),
+	cw := &countingWriter{w: bufio.NewWriterSize(bw, 256<<10)}
+	flush := cw.w.(*bufio.Writer)
+	dict := fileDicts(s)
+	meta := format.FileMetaData{
+		Version:          2, // format 2.x: data pages v2, the page index
+		Schema:           schemaElements(s.schema),
+		NumRows:          int64(s.rows),
+		KeyValueMetadata: []format.KeyValue{{Key: "loglake.partition", Value: c.partitionOf(key)}},
+		CreatedBy:        "loglake version 1",
 	}
-	if _, ok := s.schema.Lookup(c.tsField); ok {
-		opts = append(opts, parquet.SortingWriterConfig(parquet.SortingColumns(parquet.Ascending(c.tsField))))
+	for range s.schema {
+		meta.ColumnOrders = append(meta.ColumnOrders, format.ColumnOrder{Value: &format.TypeDefinedOrder{}})
 	}
-	w := parquet.NewGenericWriter[any](cw, opts...)
-	// Leaf columns of a parquet.Group come in name order, as s.schema.
-	// Row groups are encoded a window at a time, every column of every row
-	// group of the window in parallel, and committed in order: one row
-	// group's columns alone leave CPUs idle while its largest column
-	// finishes. The window bounds the encoded pages held before a commit.
-	workers := runtime.GOMAXPROCS(0)
-	window := make([]*parquet.ConcurrentRowGroupWriter, 0, 2) // each holds a buffer per column
+	var sorting []format.SortingColumn
+	for i, f := range s.schema {
+		if f.Name == c.tsField {
+			sorting = []format.SortingColumn{{ColumnIdx: int32(i)}}
+		}
+	}
+	if _, err := io.WriteString(cw, "PAR1"); err != nil {
+		return abort(fmt.Errorf("compact: write %s: %w", key, err))
+	}
+	var indexes [][]*encChunk // per row group: chunks holding their page index
 	var ranges [][2]int
 	for lo := 0; lo < s.rows; lo += c.opts.RowGroupRows {
 		ranges = append(ranges, [2]int{lo, min(lo+c.opts.RowGroupRows, s.rows)})
@@ -250,21 +258,71 @@ func (c *Compactor) writeParquet(ctx context.Context, key string, s *runData) (F
 		if err := ctx.Err(); err != nil {
 			return abort(err)
 		}
-		n := min(cap(window), len(ranges))
-		for len(window) < n {
-			window = append(window, w.BeginRowGroup())
-		}
-		if err := encodeRowGroups(window[:n], s, ranges[:n], workers, c.opts.PageBytes, c.flushSlots); err != nil {
+		n := min(2, len(ranges))
+		chunks, err := c.encodeRowGroups(s, dict, ranges[:n])
+		if err != nil {
 			return abort(fmt.Errorf("compact: encode %s: %w", key, err))
 		}
-		for _, rg := range window[:n] {
-			if _, err := rg.Commit(); err != nil {
-				return abort(fmt.Errorf("compact: write %s: %w", key, err))
+		for i, rgChunks := range chunks {
+			rg := format.RowGroup{NumRows: int64(ranges[i][1] - ranges[i][0]), SortingColumns: sorting, FileOffset: cw.n, Ordinal: int16(len(meta.RowGroups))}
+			for _, ch := range rgChunks {
+				start := cw.n
+				md := ch.md
+				if ch.dict != nil {
+					md.DictionaryPageOffset = start
+				}
+				md.DataPageOffset = start + int64(len(ch.dict))
+				for j := range ch.oi.PageLocations {
+					ch.oi.PageLocations[j].Offset += start
+				}
+				if _, err := cw.Write(ch.dict); err != nil {
+					return abort(fmt.Errorf("compact: write %s: %w", key, err))
+				}
+				if _, err := cw.Write(ch.pages); err != nil {
+					return abort(fmt.Errorf("compact: write %s: %w", key, err))
+				}
+				ch.dict, ch.pages = nil, nil
+				rg.Columns = append(rg.Columns, format.ColumnChunk{FileOffset: start, MetaData: md})
+				rg.TotalByteSize += md.TotalUncompressedSize
+				rg.TotalCompressedSize += md.TotalCompressedSize
 			}
+			meta.RowGroups = append(meta.RowGroups, rg)
+			indexes = append(indexes, rgChunks)
 		}
 		ranges = ranges[n:]
 	}
-	if err := w.Close(); err != nil {
+	// The page index, then the footer.
+	var proto thrift.CompactProtocol
+	enc := thrift.NewEncoder(proto.NewWriter(cw))
+	for i, rgChunks := range indexes {
+		for j, ch := range rgChunks {
+			cc := &meta.RowGroups[i].Columns[j]
+			cc.ColumnIndexOffset = cw.n
+			if err := enc.Encode(&ch.ci); err != nil {
+				return abort(fmt.Errorf("compact: write %s: %w", key, err))
+			}
+			cc.ColumnIndexLength = int32(cw.n - cc.ColumnIndexOffset)
+		}
+	}
+	for i, rgChunks := range indexes {
+		for j, ch := range rgChunks {
+			cc := &meta.RowGroups[i].Columns[j]
+			cc.OffsetIndexOffset = cw.n
+			if err := enc.Encode(&ch.oi); err != nil {
+				return abort(fmt.Errorf("compact: write %s: %w", key, err))
+			}
+			cc.OffsetIndexLength = int32(cw.n - cc.OffsetIndexOffset)
+		}
+	}
+	footer := cw.n
+	if err := enc.Encode(&meta); err != nil {
+		return abort(fmt.Errorf("compact: write %s: %w", key, err))
+	}
+	tail := binary.LittleEndian.AppendUint32(nil, uint32(cw.n-footer))
+	if _, err := cw.Write(append(tail, "PAR1"...)); err != nil {
+		return abort(fmt.Errorf("compact: write %s: %w", key, err))
+	}
+	if err := flush.Flush(); err != nil {
 		return abort(fmt.Errorf("compact: write %s: %w", key, err))
 	}
 	if err := bw.Close(); err != nil {
@@ -274,58 +332,70 @@ func (c *Compactor) writeParquet(ctx context.Context, key string, s *runData) (F
 	return ref, nil
 }
 
-// encodeRowGroups writes the rows of ranges[i] (of s.order) to row group
-// rgs[i], on workers goroutines, one column of one row group at a time.
-func encodeRowGroups(rgs []*parquet.ConcurrentRowGroupWriter, s *runData, ranges [][2]int, workers, pageBytes int, flushSlots chan struct{}) error {
+// encodeRowGroups encodes the column chunks of the row groups of ranges
+// (of s.order), out[i][f] for row group i and field f, on GOMAXPROCS
+// goroutines, the largest columns first so that no large one starts last.
+func (c *Compactor) encodeRowGroups(s *runData, dict []bool, ranges [][2]int) ([][]*encChunk, error) {
 	type task struct{ rg, col int }
-	tasks := make(chan task, len(rgs)*len(s.cols))
-	// Largest columns first, so that no large one starts last.
+	tasks := make(chan task, len(ranges)*len(s.cols))
 	cols := make([]int, len(s.cols))
 	for i := range cols {
 		cols[i] = i
 	}
 	slices.SortStableFunc(cols, func(a, b int) int { return cmp.Compare(columnWeight(s, b), columnWeight(s, a)) })
 	for _, ci := range cols {
-		for ri := range rgs {
+		for ri := range ranges {
 			tasks <- task{ri, ci}
 		}
 	}
 	close(tasks)
-	errs := make([]error, len(rgs)*len(s.cols))
+	out := make([][]*encChunk, len(ranges))
+	for i := range out {
+		out[i] = make([]*encChunk, len(s.cols))
+	}
+	errs := make([]error, len(ranges)*len(s.cols))
 	var wg sync.WaitGroup
-	for range min(workers, cap(tasks)) {
+	for range min(c.encodeWorkers(), cap(tasks)) {
 		wg.Go(func() {
-			buf := make([]parquet.Value, 0, 4096)
+			e := c.getChunkEncoder()
+			defer c.putChunkEncoder(e)
 			for t := range tasks {
-				cw := rgs[t.rg].ColumnWriters()[t.col]
 				r := ranges[t.rg]
-				n, err := writeColumn(cw, s.cols[t.col], s.schema[t.col].Type, t.col, s.order[r[0]:r[1]], buf)
-				switch {
-				case err != nil:
-				case n >= pageBytes:
-					// A column that filled pages here, each compressed by
-					// this worker, has its last page compressed here too,
-					// in parallel, rather than by Commit one column at a
-					// time.
-					err = cw.Flush()
-				default:
-					// A smaller column is compressed here too when one of
-					// the few extra slots is free, else by Commit: one
-					// per worker would mean an encoder (a few MiB) per
-					// worker at once, where Commit needs one.
-					select {
-					case flushSlots <- struct{}{}:
-						err = cw.Flush()
-						<-flushSlots
-					default:
-					}
-				}
-				errs[t.rg*len(s.cols)+t.col] = err
+				ch, err := e.encode(s.schema[t.col].Name, colSource{srcs: s.cols[t.col], t: s.schema[t.col].Type}, s.order[r[0]:r[1]], dict[t.col])
+				out[t.rg][t.col], errs[t.rg*len(s.cols)+t.col] = ch, err
 			}
 		})
 	}
 	wg.Wait()
-	return errors.Join(errs...)
+	return out, errors.Join(errs...)
+}
+
+// encoderBytes is about what one encoding goroutine holds: a zstd encoder's
+// tables and a chunk encoder's buffers.
+const encoderBytes = 4 << 20
+
+// encodeWorkers is how many goroutines encode a file's column chunks: one
+// per CPU, but no more than a quarter of BufferBytes pays for, so that a
+// small buffer keeps the memory it promises.
+func (c *Compactor) encodeWorkers() int {
+	return max(1, min(runtime.GOMAXPROCS(0), int(c.opts.BufferBytes/(4*encoderBytes))))
+}
+
+// getChunkEncoder returns a chunk encoder from the Compactor's free list.
+func (c *Compactor) getChunkEncoder() *chunkEncoder {
+	select {
+	case e := <-c.encoders:
+		return e
+	default:
+		return newChunkEncoder(c.codec, c.opts.PageBytes)
+	}
+}
+
+func (c *Compactor) putChunkEncoder(e *chunkEncoder) {
+	select {
+	case c.encoders <- e:
+	default:
+	}
 }
 
 // columnWeight estimates the encoding work of column f: its value bytes.
@@ -342,138 +412,3 @@ func columnWeight(s *runData, f int) int {
 	}
 	return n
 }
-
-// writeColumn writes the rows order of one column; srcs[k] holds part k's
-// values (nil: the part has no such column, all null). It returns the bytes
-// of the values written (8 for a number or boolean).
-func writeColumn(w *parquet.ColumnWriter, srcs []arrow.Array, t Type, ci int, order []uint64, buf []parquet.Value) (int, error) {
-	null := parquet.NullValue().Level(0, 0, ci)
-	var (
-		strs  []*array.String
-		ints  [][]int64
-		dbls  [][]float64
-		bools []*array.Boolean
-	)
-	switch t {
-	case TypeString, TypeJSON:
-		strs = make([]*array.String, len(srcs))
-		for k, a := range srcs {
-			if a != nil {
-				strs[k] = a.(*array.String)
-			}
-		}
-	case TypeInt64, TypeTimestamp:
-		ints = make([][]int64, len(srcs))
-		for k, a := range srcs {
-			switch a := a.(type) {
-			case *array.Int64:
-				ints[k] = a.Int64Values()
-			case *array.Timestamp:
-				v := a.TimestampValues()
-				ints[k] = unsafe.Slice((*int64)(unsafe.Pointer(unsafe.SliceData(v))), len(v))
-			}
-		}
-	case TypeFloat64:
-		dbls = make([][]float64, len(srcs))
-		for k, a := range srcs {
-			if a != nil {
-				dbls[k] = a.(*array.Float64).Float64Values()
-			}
-		}
-	case TypeBool:
-		bools = make([]*array.Boolean, len(srcs))
-		for k, a := range srcs {
-			if a != nil {
-				bools[k] = a.(*array.Boolean)
-			}
-		}
-	}
-	// valid[k]: part k's validity bitmap; nil when all its values are set.
-	// absent[k]: part k has no such column.
-	valid := make([][]byte, len(srcs))
-	absent := make([]bool, len(srcs))
-	for k, a := range srcs {
-		switch {
-		case a == nil:
-			absent[k] = true
-		case a.NullN() > 0:
-			if a.Data().Offset() != 0 {
-				return 0, fmt.Errorf("compact: unexpected array offset %d", a.Data().Offset())
-			}
-			valid[k] = a.NullBitmapBytes()
-		}
-	}
-	// String parts as offsets and bytes: value r is
-	// data[offs[r]-offs[0] : offs[r+1]-offs[0]].
-	var offs [][]int32
-	var data [][]byte
-	if strs != nil {
-		offs, data = make([][]int32, len(strs)), make([][]byte, len(strs))
-		for k, a := range strs {
-			if a != nil {
-				offs[k], data[k] = a.ValueOffsets(), a.ValueBytes()
-			}
-		}
-	}
-	size := 0
-	for lo := 0; lo < len(order); lo += cap(buf) {
-		refs := order[lo:min(lo+cap(buf), len(order))]
-		vals := buf[:len(refs)]
-		// One loop per type: the type switch stays out of the loop.
-		switch t {
-		case TypeString, TypeJSON:
-			for i, ref := range refs {
-				k, r := int(ref>>32), int(uint32(ref))
-				if absent[k] || valid[k] != nil && !bitutil.BitIsSet(valid[k], r) {
-					vals[i] = null
-					continue
-				}
-				o := offs[k]
-				b := data[k][o[r]-o[0] : o[r+1]-o[0]]
-				size += len(b)
-				vals[i] = parquet.ByteArrayValue(b).Level(0, 1, ci)
-			}
-		case TypeInt64, TypeTimestamp:
-			for i, ref := range refs {
-				k, r := int(ref>>32), int(uint32(ref))
-				if absent[k] || valid[k] != nil && !bitutil.BitIsSet(valid[k], r) {
-					vals[i] = null
-					continue
-				}
-				size += 8
-				vals[i] = parquet.Int64Value(ints[k][r]).Level(0, 1, ci)
-			}
-		case TypeFloat64:
-			for i, ref := range refs {
-				k, r := int(ref>>32), int(uint32(ref))
-				if absent[k] || valid[k] != nil && !bitutil.BitIsSet(valid[k], r) {
-					vals[i] = null
-					continue
-				}
-				size += 8
-				vals[i] = parquet.DoubleValue(dbls[k][r]).Level(0, 1, ci)
-			}
-		case TypeBool:
-			for i, ref := range refs {
-				k, r := int(ref>>32), int(uint32(ref))
-				if absent[k] || valid[k] != nil && !bitutil.BitIsSet(valid[k], r) {
-					vals[i] = null
-					continue
-				}
-				size += 8
-				vals[i] = parquet.BooleanValue(bools[k].Value(r)).Level(0, 1, ci)
-			}
-		}
-		if _, err := w.WriteRowValues(vals); err != nil {
-			return size, err
-		}
-		clear(vals) // drop references to the Arrow buffers
-	}
-	return size, nil
-}
-
-var (
-	_ = math.MaxInt64
-	_ encoding.Encoding
-	_ = loglake.ErrCorrupt
-)
