@@ -1,6 +1,7 @@
 package compact
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -29,6 +30,8 @@ type Compactor struct {
 	codec       *zstdCodec         // Parquet page codec, at opts.ZstdLevel
 	decoders    chan *zstd.Decoder // free raw-object decoders
 	encoders    chan *chunkEncoder // free column-chunk encoders
+	blocks      chan []byte        // free parse blocks (blockSize bytes), shared by compactions
+	bufws       chan *bufio.Writer // free file write buffers
 	running     atomic.Int64       // Run and CompactPartition calls under way
 	// hints holds the column sizes of the last chunk sealed, which the
 	// chunks of the next partition start from (see newChunkLike).
@@ -55,6 +58,11 @@ func New(lake *loglake.Lake, opts *Options) (*Compactor, error) {
 	c.codec = newZstdCodec(o.ZstdLevel)
 	c.decoders = make(chan *zstd.Decoder, max(o.Concurrency, 2))
 	c.encoders = make(chan *chunkEncoder, runtime.GOMAXPROCS(0))
+	c.bufws = make(chan *bufio.Writer, o.Concurrency)
+	// Blocks in flight, about 2×workers+1 per compaction, stay within
+	// half of BufferBytes (blockSize); the free list keeps that many for
+	// each of Concurrency compactions.
+	c.blocks = make(chan []byte, (2*runtime.GOMAXPROCS(0)+2)*o.Concurrency)
 	for _, f := range o.Pin {
 		if f.Name == s.TimestampField && f.Type != TypeTimestamp {
 			return nil, fmt.Errorf("%w: compact: Pin: the timestamp field %q must be a timestamp", loglake.ErrInvalidOptions, f.Name)
@@ -427,6 +435,13 @@ func (c *Compactor) partitionOf(key string) string {
 	return ""
 }
 
+// blockSize is the size of a parse block: blockBytes, less when
+// BufferBytes is small, so that the blocks in flight of a compaction
+// (about 2×GOMAXPROCS+1) stay within half of BufferBytes.
+func (c *Compactor) blockSize() int {
+	return int(min(blockBytes, max(c.opts.BufferBytes/int64(4*runtime.GOMAXPROCS(0)+2), 16<<10)))
+}
+
 // hold marks a compaction under way; the returned function ends it. Once
 // none is, the idle zstd encoders and decoders and the column-chunk
 // encoders are let go, so that an idle Compactor holds no codec memory.
@@ -440,6 +455,18 @@ func (c *Compactor) hold() func() {
 		for len(c.encoders) > 0 {
 			select {
 			case <-c.encoders:
+			default:
+			}
+		}
+		for len(c.blocks) > 0 {
+			select {
+			case <-c.blocks:
+			default:
+			}
+		}
+		for len(c.bufws) > 0 {
+			select {
+			case <-c.bufws:
 			default:
 			}
 		}

@@ -227,8 +227,9 @@ func (c *Compactor) writeParquet(ctx context.Context, key string, s *runData) (F
 		_ = bw.Close()
 		return ref, err
 	}
-	cw := &countingWriter{w: bufio.NewWriterSize(bw, 256<<10)}
-	flush := cw.w.(*bufio.Writer)
+	flush := c.getBufWriter(bw)
+	defer c.putBufWriter(flush)
+	cw := &countingWriter{w: flush}
 	dict := fileDicts(s)
 	meta := format.FileMetaData{
 		Version:          2, // format 2.x: data pages v2, the page index
@@ -379,6 +380,26 @@ const encoderBytes = 4 << 20
 // small buffer keeps the memory it promises.
 func (c *Compactor) encodeWorkers() int {
 	return max(1, min(runtime.GOMAXPROCS(0), int(c.opts.BufferBytes/(4*encoderBytes))))
+}
+
+// getBufWriter returns a 256 KiB buffered writer to w from the
+// Compactor's free list.
+func (c *Compactor) getBufWriter(w io.Writer) *bufio.Writer {
+	select {
+	case b := <-c.bufws:
+		b.Reset(w)
+		return b
+	default:
+		return bufio.NewWriterSize(w, 256<<10)
+	}
+}
+
+func (c *Compactor) putBufWriter(b *bufio.Writer) {
+	b.Reset(nil)
+	select {
+	case c.bufws <- b:
+	default:
+	}
 }
 
 // getChunkEncoder returns a chunk encoder from the Compactor's free list.

@@ -43,12 +43,13 @@ type parsePool struct {
 }
 
 // Its chunks start with the column sizes of hints (nil: none).
-func newParsePool(n int, cfg *chunkConfig, bufSize int, hints map[string]colSize) *parsePool {
+// Block buffers come from and go back to free, which compactions share.
+func newParsePool(n int, cfg *chunkConfig, bufSize int, free chan []byte, hints map[string]colSize) *parsePool {
 	n = max(n, 1)
 	p := &parsePool{
 		cfg:     cfg,
 		work:    make(chan parseBlock, n),
-		free:    make(chan []byte, 2*n+2),
+		free:    free,
 		bufSize: bufSize,
 		hints:   hints,
 	}
@@ -89,7 +90,7 @@ func (p *parsePool) get() []byte {
 }
 
 func (p *parsePool) put(b []byte) {
-	if cap(b) > 4*p.bufSize { // grown for a long line: let it go
+	if cap(b) > 4*p.bufSize || cap(b) < p.bufSize { // grown for a long line: let it go
 		return
 	}
 	select {

@@ -36,13 +36,11 @@ func (c *Compactor) writeFiles(ctx context.Context, p loglake.Partition, v *View
 		// Chunks filled side by side share one column limit.
 		cfg.shared = &columnBudget{}
 	}
-	// Blocks in flight (queued, being parsed, being filled: about
-	// 2×workers+1) stay within half of BufferBytes.
 	var hints map[string]colSize
 	if h := c.hints.Load(); h != nil {
 		hints = *h
 	}
-	pool := newParsePool(workers, cfg, int(min(blockBytes, max(c.opts.BufferBytes/int64(4*workers+2), 16<<10))), hints)
+	pool := newParsePool(workers, cfg, c.blockSize(), c.blocks, hints)
 	defer pool.stop()
 	defer func() {
 		if pool.hints != nil {
