@@ -99,6 +99,11 @@ func duckRun(ctx context.Context, t task) (result, error) {
 	if err != nil {
 		return result{}, fmt.Errorf("duckdb: %w\n%s", err, q)
 	}
+	if t.Op == opCompact {
+		if res.OutBytes, res.OutFiles, err = parquetOutput(t.Output); err != nil {
+			return result{}, err
+		}
+	}
 	return res, nil
 }
 

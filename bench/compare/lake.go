@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -131,6 +132,9 @@ func lakeCompact(ctx context.Context, t task) (result, error) {
 		return nil
 	})
 	res.Count = rows
+	if err == nil {
+		res.OutBytes, res.OutFiles, err = parquetOutput(filepath.Join(t.Input, "compacted"))
+	}
 	return res, err
 }
 

@@ -105,6 +105,14 @@ func (r *report) markdown() string {
 	for i, n := range notes {
 		fmt.Fprintf(&b, "<sup>%d</sup> %s  \n", i+1, n)
 	}
+	for _, w := range r.rows {
+		ls, lf := w.lake.output()
+		ds, df := w.duck.output()
+		if ls > 0 && ds > 0 {
+			fmt.Fprintf(&b, "\nCompacted output, zstd on both sides at each engine's default level: loglake %.1f MB in %d files, DuckDB %.1f MB in %d files (loglake's is %.2f× DuckDB's).\n",
+				mb64(ls), lf, mb64(ds), df, float64(ls)/float64(ds))
+		}
+	}
 	b.WriteString("\n## Setup\n\n")
 	b.WriteString("Both engines read the very same files. DuckDB ingests the same envelope file; its compaction and raw searches read loglake's raw objects (`read_json(…, hive_partitioning = true)`), its Parquet searches read loglake's compacted files (`read_parquet(…, hive_partitioning = true)`), with globs naming the partitions' directories as a DuckDB user would write them. ")
 	b.WriteString("DuckDB is given the records' schema (`read_json(…, columns = {…})`) instead of sampling it, which spares it work loglake does. ")

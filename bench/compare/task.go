@@ -6,8 +6,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"runtime"
 	"slices"
 	"strconv"
@@ -84,6 +86,27 @@ type result struct {
 	Count   int64   `json:"count"` // records ingested, rows compacted, rows matched
 	Err     string  `json:"err,omitempty"`
 	MaxRSS  int64   `json:"max_rss"` // peak resident set of the child process, bytes
+	// OutBytes and OutFiles are the Parquet a compaction wrote.
+	OutBytes int64 `json:"out_bytes,omitempty"`
+	OutFiles int   `json:"out_files,omitempty"`
+}
+
+// parquetOutput returns the bytes and the number of the .parquet files
+// under dir.
+func parquetOutput(dir string) (size int64, files int, err error) {
+	err = filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(path, ".parquet") {
+			return err
+		}
+		fi, err := d.Info()
+		if err != nil {
+			return err
+		}
+		size += fi.Size()
+		files++
+		return nil
+	})
+	return size, files, err
 }
 
 // runChild runs the task encoded in arg and prints its result as JSON.
@@ -233,6 +256,16 @@ func (s *samples) peakRSS() int64 {
 		m = max(m, r.MaxRSS)
 	}
 	return m
+}
+
+// output returns the largest Parquet output of the runs and its file count.
+func (s *samples) output() (size int64, files int) {
+	for _, r := range s.results {
+		if r.OutBytes > size {
+			size, files = r.OutBytes, r.OutFiles
+		}
+	}
+	return size, files
 }
 
 // counts returns the distinct counts the runs reported.
