@@ -30,6 +30,7 @@ type Compactor struct {
 	codec       *zstdCodec         // Parquet page codec, at opts.ZstdLevel
 	decoders    chan *zstd.Decoder // free raw-object decoders
 	encoders    chan *chunkEncoder // free column-chunk encoders
+	dictMax     int                // dictMaxBytes; tests make it small
 	blocks      chan []byte        // free parse blocks (blockSize bytes), shared by compactions
 	bufws       chan *bufio.Writer // free file write buffers
 	running     atomic.Int64       // Run and CompactPartition calls under way
@@ -58,6 +59,7 @@ func New(lake *loglake.Lake, opts *Options) (*Compactor, error) {
 	c.codec = newZstdCodec(o.ZstdLevel)
 	c.decoders = make(chan *zstd.Decoder, max(o.Concurrency, 2))
 	c.encoders = make(chan *chunkEncoder, runtime.GOMAXPROCS(0))
+	c.dictMax = dictMaxBytes
 	c.bufws = make(chan *bufio.Writer, o.Concurrency)
 	// Blocks in flight, about 2×workers+1 per compaction, stay within
 	// half of BufferBytes (blockSize); the free list keeps that many for

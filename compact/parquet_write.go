@@ -30,7 +30,7 @@ const (
 	dictSample    = 4096
 	dictMinRepeat = 3
 	// dictMaxBytes caps a column's dictionary per row group; past it the
-	// writer falls back to PLAIN for the rest of the row group.
+	// chunk is written without one (chunkEncoder.dictMax).
 	dictMaxBytes = 8 << 20
 )
 
@@ -408,7 +408,9 @@ func (c *Compactor) getChunkEncoder() *chunkEncoder {
 	case e := <-c.encoders:
 		return e
 	default:
-		return newChunkEncoder(c.codec, c.opts.PageBytes)
+		e := newChunkEncoder(c.codec, c.opts.PageBytes)
+		e.dictMax = c.dictMax
+		return e
 	}
 }
 

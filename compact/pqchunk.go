@@ -31,7 +31,7 @@ import (
 //     list of bit width 1, never compressed (v2);
 //   - strings and JSON: RLE_DICTIONARY with a PLAIN dictionary page where
 //     the run's sample says values repeat (usesDictionary), else
-//     DELTA_LENGTH_BYTE_ARRAY; a dictionary past dictMaxBytes in one chunk
+//     DELTA_LENGTH_BYTE_ARRAY; a dictionary past dictMaxBytes (8 MiB) in one chunk
 //     gives up and the chunk is written without one;
 //   - int64: RLE_DICTIONARY or PLAIN, as strings; timestamps
 //     DELTA_BINARY_PACKED; doubles and booleans PLAIN;
@@ -60,6 +60,7 @@ type encChunk struct {
 type chunkEncoder struct {
 	codec     *zstdCodec
 	pageBytes int
+	dictMax   int // the largest dictionary (PLAIN bytes) a chunk may have
 
 	defs  []byte   // definition level of each row of the chunk
 	strs  [][]byte // non-null values in row order, by type
@@ -87,7 +88,7 @@ type chunkEncoder struct {
 }
 
 func newChunkEncoder(codec *zstdCodec, pageBytes int) *chunkEncoder {
-	e := &chunkEncoder{codec: codec, pageBytes: pageBytes}
+	e := &chunkEncoder{codec: codec, pageBytes: pageBytes, dictMax: dictMaxBytes}
 	e.thr = thrift.NewEncoder(e.proto.NewWriter(&e.hdr))
 	return e
 }
@@ -217,7 +218,7 @@ func (e *chunkEncoder) gather(col colSource, order []uint64) (nulls int) {
 
 // buildDict gives every value of the chunk its dictionary id. It reports
 // false (and the chunk goes without a dictionary) when the dictionary's
-// PLAIN form would pass dictMaxBytes.
+// PLAIN form would pass e.dictMax.
 func (e *chunkEncoder) buildDict(t Type) bool {
 	size := 0
 	switch t {
@@ -233,7 +234,7 @@ func (e *chunkEncoder) buildDict(t Type) bool {
 			id, ok := e.sdict[s]
 			if !ok {
 				id = int32(len(e.dstrs))
-				if size += 4 + len(b); size > dictMaxBytes {
+				if size += 4 + len(b); size > e.dictMax {
 					return false
 				}
 				e.sdict[s] = id
@@ -252,7 +253,7 @@ func (e *chunkEncoder) buildDict(t Type) bool {
 			id, ok := e.idict[v]
 			if !ok {
 				id = int32(len(e.dints))
-				if size += 8; size > dictMaxBytes {
+				if size += 8; size > e.dictMax {
 					return false
 				}
 				e.idict[v] = id

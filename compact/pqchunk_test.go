@@ -137,7 +137,11 @@ func TestChunkEncoder(t *testing.T) {
 		parts     []int
 		pageBytes int
 		rowGroup  int
+		dictMax   int // 0: the default
 		cols      []pqCol
+		// plain names the columns that must come out without a
+		// dictionary though their values repeat.
+		plain []string
 	}{
 		{
 			name: "every type", parts: []int{700, 300, 500}, pageBytes: 512, rowGroup: 400,
@@ -166,6 +170,16 @@ func TestChunkEncoder(t *testing.T) {
 				{name: "f", t: TypeFloat64, gen: func(rng *rand.Rand) any { return math.NaN() }},
 			},
 		},
+		{
+			// Repeating values whose dictionary passes its cap: the
+			// chunk gives it up and is written as DELTA_LENGTH / PLAIN.
+			name: "dictionary past its cap", parts: []int{600, 600}, pageBytes: 1024, rowGroup: 500, dictMax: 64,
+			cols: []pqCol{
+				{name: "s", t: TypeString, gen: func(rng *rand.Rand) any { return fmt.Sprint("value-", rng.IntN(40)) }, nulls: 0.1},
+				{name: "i", t: TypeInt64, gen: func(rng *rand.Rand) any { return int64(rng.IntN(40)) }},
+			},
+			plain: []string{"s", "i"},
+		},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -175,6 +189,9 @@ func TestChunkEncoder(t *testing.T) {
 			c, err := New(lake, &Options{PageBytes: tc.pageBytes, RowGroupRows: tc.rowGroup})
 			if err != nil {
 				t.Fatal(err)
+			}
+			if tc.dictMax > 0 {
+				c.dictMax = tc.dictMax
 			}
 			ctx := context.Background()
 			ref, err := c.writeParquet(ctx, "compacted/tenant_id=t/dt=2026-01-01/part-x.parquet", run)
@@ -189,6 +206,26 @@ func TestChunkEncoder(t *testing.T) {
 				t.Fatalf("FileRef.Size %d, file has %d bytes", ref.Size, len(data))
 			}
 			checkParquetRun(t, data, run, cols, tc.rowGroup)
+			// Which chunks have a dictionary.
+			f, err := parquet.OpenFile(bytes.NewReader(data), int64(len(data)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, rg := range f.Metadata().RowGroups {
+				for _, cc := range rg.Columns {
+					name := cc.MetaData.PathInSchema[0]
+					dict := slices.Contains(cc.MetaData.Encoding, format.RLEDictionary)
+					if dict != (cc.MetaData.DictionaryPageOffset != 0) {
+						t.Errorf("%s: encodings %v with dictionary page offset %d", name, cc.MetaData.Encoding, cc.MetaData.DictionaryPageOffset)
+					}
+					if slices.Contains(tc.plain, name) && dict {
+						t.Errorf("%s: dictionary encoded past its cap (%v)", name, cc.MetaData.Encoding)
+					}
+					if name == "s_dict" && !dict {
+						t.Errorf("%s: no dictionary for repeating values (%v)", name, cc.MetaData.Encoding)
+					}
+				}
+			}
 		})
 	}
 }
