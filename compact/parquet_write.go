@@ -292,27 +292,30 @@ func (c *Compactor) writeParquet(ctx context.Context, key string, s *runData) (F
 		}
 		ranges = ranges[n:]
 	}
-	// The page index, then the footer.
+	// The page index: every chunk's column index, then every chunk's
+	// offset index; then the footer.
 	var proto thrift.CompactProtocol
 	enc := thrift.NewEncoder(proto.NewWriter(cw))
-	for i, rgChunks := range indexes {
-		for j, ch := range rgChunks {
-			cc := &meta.RowGroups[i].Columns[j]
-			cc.ColumnIndexOffset = cw.n
-			if err := enc.Encode(&ch.ci); err != nil {
-				return abort(fmt.Errorf("compact: write %s: %w", key, err))
-			}
-			cc.ColumnIndexLength = int32(cw.n - cc.ColumnIndexOffset)
-		}
+	put := func(v any, off *int64, length *int32) error {
+		*off = cw.n
+		err := enc.Encode(v)
+		*length = int32(cw.n - *off)
+		return err
 	}
-	for i, rgChunks := range indexes {
-		for j, ch := range rgChunks {
-			cc := &meta.RowGroups[i].Columns[j]
-			cc.OffsetIndexOffset = cw.n
-			if err := enc.Encode(&ch.oi); err != nil {
-				return abort(fmt.Errorf("compact: write %s: %w", key, err))
+	for pass := range 2 {
+		for i, rgChunks := range indexes {
+			for j, ch := range rgChunks {
+				cc := &meta.RowGroups[i].Columns[j]
+				var err error
+				if pass == 0 {
+					err = put(&ch.ci, &cc.ColumnIndexOffset, &cc.ColumnIndexLength)
+				} else {
+					err = put(&ch.oi, &cc.OffsetIndexOffset, &cc.OffsetIndexLength)
+				}
+				if err != nil {
+					return abort(fmt.Errorf("compact: write %s: %w", key, err))
+				}
 			}
-			cc.OffsetIndexLength = int32(cw.n - cc.OffsetIndexOffset)
 		}
 	}
 	footer := cw.n

@@ -2,6 +2,7 @@ package compact
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/binary"
 	"fmt"
 	"hash/crc32"
@@ -128,6 +129,14 @@ func (e *chunkEncoder) gather(col colSource, order []uint64) (nulls int) {
 		return !absent[k] && (valid[k] == nil || bitutil.BitIsSet(valid[k], r))
 	}
 	defs := e.defs
+	for i, ref := range order {
+		if present(int(ref>>32), int(uint32(ref))) {
+			defs[i] = 1
+		} else {
+			defs[i] = 0
+			nulls++
+		}
+	}
 	switch col.t {
 	case TypeString, TypeJSON:
 		offs := make([][]int32, len(col.srcs))
@@ -138,17 +147,13 @@ func (e *chunkEncoder) gather(col colSource, order []uint64) (nulls int) {
 				offs[k], data[k] = s.ValueOffsets(), s.ValueBytes()
 			}
 		}
-		strs := grow(e.strs[:0], n)
+		strs := grow(e.strs[:0], n-nulls)
 		for i, ref := range order {
-			k, r := int(ref>>32), int(uint32(ref))
-			if !present(k, r) {
-				defs[i] = 0
-				nulls++
-				continue
+			if defs[i] != 0 {
+				k, r := int(ref>>32), int(uint32(ref))
+				o := offs[k]
+				strs = append(strs, data[k][o[r]-o[0]:o[r+1]-o[0]:o[r+1]-o[0]])
 			}
-			defs[i] = 1
-			o := offs[k]
-			strs = append(strs, data[k][o[r]-o[0]:o[r+1]-o[0]:o[r+1]-o[0]])
 		}
 		e.strs = strs
 	case TypeInt64, TypeTimestamp:
@@ -162,18 +167,7 @@ func (e *chunkEncoder) gather(col colSource, order []uint64) (nulls int) {
 				vs[k] = unsafe.Slice((*int64)(unsafe.Pointer(unsafe.SliceData(v))), len(v))
 			}
 		}
-		ints := grow(e.ints[:0], n)
-		for i, ref := range order {
-			k, r := int(ref>>32), int(uint32(ref))
-			if !present(k, r) {
-				defs[i] = 0
-				nulls++
-				continue
-			}
-			defs[i] = 1
-			ints = append(ints, vs[k][r])
-		}
-		e.ints = ints
+		e.ints = gatherNums(e.ints, vs, order, defs, n-nulls)
 	case TypeFloat64:
 		vs := make([][]float64, len(col.srcs))
 		for k, a := range col.srcs {
@@ -181,18 +175,7 @@ func (e *chunkEncoder) gather(col colSource, order []uint64) (nulls int) {
 				vs[k] = a.(*array.Float64).Float64Values()
 			}
 		}
-		dbls := grow(e.dbls[:0], n)
-		for i, ref := range order {
-			k, r := int(ref>>32), int(uint32(ref))
-			if !present(k, r) {
-				defs[i] = 0
-				nulls++
-				continue
-			}
-			defs[i] = 1
-			dbls = append(dbls, vs[k][r])
-		}
-		e.dbls = dbls
+		e.dbls = gatherNums(e.dbls, vs, order, defs, n-nulls)
 	case TypeBool:
 		bs := make([]*array.Boolean, len(col.srcs))
 		for k, a := range col.srcs {
@@ -200,20 +183,27 @@ func (e *chunkEncoder) gather(col colSource, order []uint64) (nulls int) {
 				bs[k] = a.(*array.Boolean)
 			}
 		}
-		bools := grow(e.bools[:0], n)
+		bools := grow(e.bools[:0], n-nulls)
 		for i, ref := range order {
-			k, r := int(ref>>32), int(uint32(ref))
-			if !present(k, r) {
-				defs[i] = 0
-				nulls++
-				continue
+			if defs[i] != 0 {
+				bools = append(bools, bs[ref>>32].Value(int(uint32(ref))))
 			}
-			defs[i] = 1
-			bools = append(bools, bs[k].Value(r))
 		}
 		e.bools = bools
 	}
 	return nulls
+}
+
+// gatherNums returns dst[:0] with the values vs[k][r] of the rows order
+// whose defs are set (nv of them), ref = k<<32 | r.
+func gatherNums[T int64 | float64](dst []T, vs [][]T, order []uint64, defs []byte, nv int) []T {
+	dst = grow(dst[:0], nv)
+	for i, ref := range order {
+		if defs[i] != 0 {
+			dst = append(dst, vs[ref>>32][uint32(ref)])
+		}
+	}
+	return dst
 }
 
 // buildDict gives every value of the chunk its dictionary id. It reports
@@ -275,7 +265,7 @@ func (e *chunkEncoder) buildDict(t Type) bool {
 		e.byRk[i] = int32(i)
 	}
 	if t == TypeInt64 {
-		slices.SortFunc(e.byRk, func(a, b int32) int { return cmpInt64(e.dints[a], e.dints[b]) })
+		slices.SortFunc(e.byRk, func(a, b int32) int { return cmp.Compare(e.dints[a], e.dints[b]) })
 	} else {
 		slices.SortFunc(e.byRk, func(a, b int32) int { return bytes.Compare(e.dstrs[a], e.dstrs[b]) })
 	}
@@ -284,16 +274,6 @@ func (e *chunkEncoder) buildDict(t Type) bool {
 		e.rank[id] = int32(r)
 	}
 	return true
-}
-
-func cmpInt64(a, b int64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // pageStats are a page's bounds, in Parquet's PLAIN form of one value;
@@ -464,7 +444,7 @@ func compareStat(t Type, a, b []byte) int {
 	case TypeBool:
 		return int(a[0]) - int(b[0])
 	default:
-		return cmpInt64(int64(binary.LittleEndian.Uint64(a)), int64(binary.LittleEndian.Uint64(b)))
+		return cmp.Compare(int64(binary.LittleEndian.Uint64(a)), int64(binary.LittleEndian.Uint64(b)))
 	}
 }
 
