@@ -444,6 +444,17 @@ func (c *Compactor) blockSize() int {
 	return int(min(blockBytes, max(c.opts.BufferBytes/int64(4*runtime.GOMAXPROCS(0)+2), 16<<10)))
 }
 
+// drain empties the free list ch.
+func drain[T any](ch chan T) {
+	for {
+		select {
+		case <-ch:
+		default:
+			return
+		}
+	}
+}
+
 // hold marks a compaction under way; the returned function ends it. Once
 // none is, the idle zstd encoders and decoders and the column-chunk
 // encoders are let go, so that an idle Compactor holds no codec memory.
@@ -454,24 +465,9 @@ func (c *Compactor) hold() func() {
 			return
 		}
 		c.codec.drop()
-		for len(c.encoders) > 0 {
-			select {
-			case <-c.encoders:
-			default:
-			}
-		}
-		for len(c.blocks) > 0 {
-			select {
-			case <-c.blocks:
-			default:
-			}
-		}
-		for len(c.bufws) > 0 {
-			select {
-			case <-c.bufws:
-			default:
-			}
-		}
+		drain(c.encoders)
+		drain(c.blocks)
+		drain(c.bufws)
 		for {
 			select {
 			case d := <-c.decoders:

@@ -90,7 +90,7 @@ func (p *parsePool) get() []byte {
 }
 
 func (p *parsePool) put(b []byte) {
-	if cap(b) > 4*p.bufSize || cap(b) < p.bufSize { // grown for a long line: let it go
+	if cap(b) > 4*p.bufSize || cap(b) < p.bufSize { // grown for a long line, or not one of ours: let it go
 		return
 	}
 	select {

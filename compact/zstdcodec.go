@@ -76,12 +76,4 @@ func (c *zstdCodec) Encode(dst, src []byte) ([]byte, error) {
 func (c *zstdCodec) Decode(dst, src []byte) ([]byte, error) { return c.dec.Decode(dst, src) }
 
 // drop lets the idle encoders go.
-func (c *zstdCodec) drop() {
-	for {
-		select {
-		case <-c.free:
-		default:
-			return
-		}
-	}
-}
+func (c *zstdCodec) drop() { drain(c.free) }
