@@ -78,11 +78,11 @@ type chunkEncoder struct {
 	rank  []int32  // rank[id]: the position of value id in sort order
 	byRk  []int32  // byRk[rank]: the id of that rank
 
-	lens  []int32
-	vals  []byte // a page's encoded values
-	lvls  []byte // a page's encoded definition levels
-	comp  []byte // a page's compressed values
-	tmp   []byte
+	lens  []int32 // a page's string lengths
+	vals  []byte  // a page's encoded values
+	lvls  []byte  // a page's encoded definition levels
+	comp  []byte  // a page's compressed values
+	tmp   []byte  // a page's encoded string lengths
 	hdr   bytes.Buffer
 	thr   *thrift.Encoder
 	proto thrift.CompactProtocol
@@ -333,9 +333,8 @@ func (e *chunkEncoder) encode(name string, col colSource, order []uint64, dict b
 				case col.t == TypeString || col.t == TypeJSON:
 					size += 4 + len(e.strs[vhi])
 				case col.t == TypeBool:
-					size++ // a byte for eight: pages of 8×pageBytes values
-					if vhi%8 != 0 {
-						size--
+					if vhi%8 == 0 { // a byte for eight values
+						size++
 					}
 				default:
 					size += 8
