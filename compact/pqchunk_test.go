@@ -205,7 +205,7 @@ func TestChunkEncoder(t *testing.T) {
 			if int64(len(data)) != ref.Size {
 				t.Fatalf("FileRef.Size %d, file has %d bytes", ref.Size, len(data))
 			}
-			checkParquetRun(t, data, run, cols, tc.rowGroup)
+			checkParquetRun(t, data, run, cols, tc.rowGroup, tc.rowGroup < 1000)
 			// Which chunks have a dictionary.
 			f, err := parquet.OpenFile(bytes.NewReader(data), int64(len(data)))
 			if err != nil {
@@ -231,8 +231,8 @@ func TestChunkEncoder(t *testing.T) {
 }
 
 // checkParquetRun checks the file in data against the run it was written
-// from.
-func checkParquetRun(t *testing.T, data []byte, run *runData, cols []pqCol, rowGroup int) {
+// from. With split, the page size must have split some chunk.
+func checkParquetRun(t *testing.T, data []byte, run *runData, cols []pqCol, rowGroup int, split bool) {
 	t.Helper()
 	f, err := parquet.OpenFile(bytes.NewReader(data), int64(len(data)))
 	if err != nil {
@@ -352,7 +352,7 @@ func checkParquetRun(t *testing.T, data []byte, run *runData, cols []pqCol, rowG
 			checkPageCRCs(t, data, &md.RowGroups[g].Columns[j].MetaData, oi)
 		}
 	}
-	if pages <= len(md.RowGroups)*len(cols) && rowGroup < 1000 {
+	if split && pages <= len(md.RowGroups)*len(cols) {
 		t.Fatalf("only %d pages: the page size did not split any chunk", pages)
 	}
 }
@@ -395,5 +395,72 @@ func checkPageCRCs(t *testing.T, data []byte, md *format.ColumnMetaData, oi parq
 		if crc := int32(crc32.ChecksumIEEE(page)); crc != h.CRC {
 			t.Fatalf("%v: page at %d: CRC %08x, header says %08x", md.PathInSchema, off, crc, h.CRC)
 		}
+	}
+}
+
+// TestChunkEncoderRandom writes runs of random shapes — parts, nulls,
+// page and row-group sizes, dictionary caps — and checks each file as
+// TestChunkEncoder does.
+func TestChunkEncoderRandom(t *testing.T) {
+	rounds := 40
+	if testing.Short() {
+		rounds = 8
+	}
+	types := []Type{TypeString, TypeJSON, TypeInt64, TypeTimestamp, TypeFloat64, TypeBool}
+	for seed := range rounds {
+		rng := rand.New(rand.NewPCG(uint64(seed), 7))
+		parts := make([]int, 1+rng.IntN(4))
+		for k := range parts {
+			parts[k] = rng.IntN(400)
+		}
+		var cols []pqCol
+		for f := range 1 + rng.IntN(6) {
+			typ := types[rng.IntN(len(types))]
+			card := 1 + rng.IntN(200) // distinct values: few (a dictionary) or many
+			cols = append(cols, pqCol{
+				name:  fmt.Sprintf("c%02d", f),
+				t:     typ,
+				nulls: []float64{0, 0.1, 0.5, 0.95, 1}[rng.IntN(5)],
+				gen: func(rng *rand.Rand) any {
+					v := rng.IntN(card)
+					switch typ {
+					case TypeString, TypeJSON:
+						return strings.Repeat("社外秘/", v%5) + fmt.Sprint(v)
+					case TypeInt64, TypeTimestamp:
+						return int64(v) * int64(rng.IntN(3)-1) << 40
+					case TypeFloat64:
+						return float64(v) / 7
+					default:
+						return v%2 == 0
+					}
+				},
+			})
+		}
+		rows := 0
+		for _, n := range parts {
+			rows += n
+		}
+		if rows == 0 {
+			continue
+		}
+		rowGroup := 1 + rng.IntN(rows+50)
+		t.Run(fmt.Sprint(seed), func(t *testing.T) {
+			run, cols := genRun(t, rng, parts, cols)
+			lake := memLake(t)
+			c, err := New(lake, &Options{PageBytes: 64 + rng.IntN(4096), RowGroupRows: rowGroup})
+			if err != nil {
+				t.Fatal(err)
+			}
+			c.dictMax = []int{16, 256, dictMaxBytes}[rng.IntN(3)]
+			ref, err := c.writeParquet(context.Background(), "compacted/tenant_id=t/dt=2026-01-01/part-r.parquet", run)
+			if err != nil {
+				t.Fatal(err)
+			}
+			data, err := lake.ReadAll(context.Background(), ref.Key)
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkParquetRun(t, data, run, cols, rowGroup, false)
+		})
 	}
 }
