@@ -227,6 +227,7 @@ func (c *Compactor) writeParquet(ctx context.Context, key string, s *runData) (F
 		_ = bw.Close()
 		return ref, err
 	}
+	fail := func(err error) (FileRef, error) { return abort(fmt.Errorf("compact: write %s: %w", key, err)) }
 	flush := c.getBufWriter(bw)
 	defer c.putBufWriter(flush)
 	cw := &countingWriter{w: flush}
@@ -248,7 +249,7 @@ func (c *Compactor) writeParquet(ctx context.Context, key string, s *runData) (F
 		}
 	}
 	if _, err := io.WriteString(cw, "PAR1"); err != nil {
-		return abort(fmt.Errorf("compact: write %s: %w", key, err))
+		return fail(err)
 	}
 	var indexes [][]*encChunk // per row group: chunks holding their page index
 	var ranges [][2]int
@@ -277,10 +278,10 @@ func (c *Compactor) writeParquet(ctx context.Context, key string, s *runData) (F
 					ch.oi.PageLocations[j].Offset += start
 				}
 				if _, err := cw.Write(ch.dict); err != nil {
-					return abort(fmt.Errorf("compact: write %s: %w", key, err))
+					return fail(err)
 				}
 				if _, err := cw.Write(ch.pages); err != nil {
-					return abort(fmt.Errorf("compact: write %s: %w", key, err))
+					return fail(err)
 				}
 				ch.dict, ch.pages = nil, nil
 				rg.Columns = append(rg.Columns, format.ColumnChunk{FileOffset: start, MetaData: md})
@@ -313,21 +314,21 @@ func (c *Compactor) writeParquet(ctx context.Context, key string, s *runData) (F
 					err = put(&ch.oi, &cc.OffsetIndexOffset, &cc.OffsetIndexLength)
 				}
 				if err != nil {
-					return abort(fmt.Errorf("compact: write %s: %w", key, err))
+					return fail(err)
 				}
 			}
 		}
 	}
 	footer := cw.n
 	if err := enc.Encode(&meta); err != nil {
-		return abort(fmt.Errorf("compact: write %s: %w", key, err))
+		return fail(err)
 	}
 	tail := binary.LittleEndian.AppendUint32(nil, uint32(cw.n-footer))
 	if _, err := cw.Write(append(tail, "PAR1"...)); err != nil {
-		return abort(fmt.Errorf("compact: write %s: %w", key, err))
+		return fail(err)
 	}
 	if err := flush.Flush(); err != nil {
-		return abort(fmt.Errorf("compact: write %s: %w", key, err))
+		return fail(err)
 	}
 	if err := bw.Close(); err != nil {
 		return ref, fmt.Errorf("compact: write %s: %w", key, err)
@@ -337,7 +338,7 @@ func (c *Compactor) writeParquet(ctx context.Context, key string, s *runData) (F
 }
 
 // encodeRowGroups encodes the column chunks of the row groups of ranges
-// (of s.order), out[i][f] for row group i and field f, on GOMAXPROCS
+// (of s.order), out[i][f] for row group i and field f, on encodeWorkers
 // goroutines, the largest columns first so that no large one starts last.
 func (c *Compactor) encodeRowGroups(s *runData, dict []bool, ranges [][2]int) ([][]*encChunk, error) {
 	type task struct{ rg, col int }
@@ -411,9 +412,7 @@ func (c *Compactor) getChunkEncoder() *chunkEncoder {
 	case e := <-c.encoders:
 		return e
 	default:
-		e := newChunkEncoder(c.codec, c.opts.PageBytes)
-		e.dictMax = c.dictMax
-		return e
+		return newChunkEncoder(c.codec, c.opts.PageBytes, c.dictMax)
 	}
 }
 

@@ -88,8 +88,8 @@ type chunkEncoder struct {
 	proto thrift.CompactProtocol
 }
 
-func newChunkEncoder(codec *zstdCodec, pageBytes int) *chunkEncoder {
-	e := &chunkEncoder{codec: codec, pageBytes: pageBytes, dictMax: dictMaxBytes}
+func newChunkEncoder(codec *zstdCodec, pageBytes, dictMax int) *chunkEncoder {
+	e := &chunkEncoder{codec: codec, pageBytes: pageBytes, dictMax: dictMax}
 	e.thr = thrift.NewEncoder(e.proto.NewWriter(&e.hdr))
 	return e
 }
@@ -547,16 +547,16 @@ func (e *chunkEncoder) dataPage(ch *encChunk, t Type, enc format.Encoding, lo, h
 			return st, fmt.Errorf("encode dictionary indexes: %w", err)
 		}
 		if nv > 0 {
-			lo, hi := e.rank[ids[0]], e.rank[ids[0]]
+			rmin, rmax := e.rank[ids[0]], e.rank[ids[0]]
 			for _, id := range ids[1:] {
 				r := e.rank[id]
-				lo, hi = min(lo, r), max(hi, r)
+				rmin, rmax = min(rmin, r), max(rmax, r)
 			}
 			if t == TypeInt64 {
-				st.min = binary.LittleEndian.AppendUint64(nil, uint64(e.dints[e.byRk[lo]]))
-				st.max = binary.LittleEndian.AppendUint64(nil, uint64(e.dints[e.byRk[hi]]))
+				st.min = binary.LittleEndian.AppendUint64(nil, uint64(e.dints[e.byRk[rmin]]))
+				st.max = binary.LittleEndian.AppendUint64(nil, uint64(e.dints[e.byRk[rmax]]))
 			} else {
-				st.min, st.max = e.dstrs[e.byRk[lo]], e.dstrs[e.byRk[hi]]
+				st.min, st.max = e.dstrs[e.byRk[rmin]], e.dstrs[e.byRk[rmax]]
 			}
 		}
 	case format.DeltaLengthByteArray:
