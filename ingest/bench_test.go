@@ -110,6 +110,12 @@ func BenchmarkIngest(b *testing.B) {
 	b.Run("mem", func(b *testing.B) { benchIngest(b, "mem://", opts, false) })
 	b.Run("mem/parallel", func(b *testing.B) { benchIngest(b, "mem://", opts, true) })
 	b.Run("file", func(b *testing.B) { benchIngest(b, b.TempDir(), opts, false) })
+	// The other zstd levels (the default is 2), for their ingest cost.
+	for _, lv := range []int{1, 3} {
+		o := opts
+		o.ZstdLevel = lv
+		b.Run(fmt.Sprintf("mem/zstd%d", lv), func(b *testing.B) { benchIngest(b, "mem://", o, false) })
+	}
 }
 
 // BenchmarkIngestScan measures splitting and formatting alone.

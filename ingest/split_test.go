@@ -4,14 +4,18 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"gocloud.dev/blob"
 
 	"github.com/loglake/loglake"
+	"github.com/loglake/loglake/internal/gen"
 )
 
 var t0 = context.Background()
@@ -267,11 +271,12 @@ func TestOptionsValidate(t *testing.T) {
 		CarryFields:    []string{"tenant_id", "a\"b", "x", "x"},
 		WriterID:       "no/slash",
 		Compression:    "lz4",
+		ZstdLevel:      5,
 	})
 	if !errors.Is(err, loglake.ErrInvalidOptions) {
 		t.Fatalf("got %v, want ErrInvalidOptions", err)
 	}
-	for _, want := range []string{"BufferBytes -1", "BufferInterval 1h0m0s", "Policy Policy(9)", `CarryFields "tenant_id"`, `CarryFields "a\"b"`, `CarryFields "x": named twice`, `WriterID "no/slash"`, `Compression "lz4"`} {
+	for _, want := range []string{"BufferBytes -1", "BufferInterval 1h0m0s", "Policy Policy(9)", `CarryFields "tenant_id"`, `CarryFields "a\"b"`, `CarryFields "x": named twice`, `WriterID "no/slash"`, `Compression "lz4"`, "ZstdLevel 5"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error %q does not name %s", err, want)
 		}
@@ -312,5 +317,43 @@ func TestCompressions(t *testing.T) {
 		if !strings.HasSuffix(o.Key, ".ndjson.gz") {
 			t.Errorf("key %s: want the lake's gzip", o.Key)
 		}
+	}
+}
+
+// TestZstdLevel ingests the same records at each zstd level: every level
+// reads back the same records, and a higher level writes fewer bytes.
+func TestZstdLevel(t *testing.T) {
+	g := gen.New(gen.Config{Tenants: 2, Days: 2, Seed: 3})
+	input, _ := g.AppendNDJSON(nil, 5000)
+	var want map[string][]string
+	prev := int64(-1)
+	for lv := 1; lv <= 4; lv++ {
+		lake, _ := newTestLake(t)
+		got := ingestAll(t, lake, Options{ZstdLevel: lv}, string(input))
+		for _, lines := range got.Raw {
+			slices.Sort(lines)
+		}
+		if lv == 1 {
+			want = got.Raw
+		} else if diff := cmp.Diff(want, got.Raw); diff != "" {
+			t.Fatalf("level %d reads back other records than level 1:\n%s", lv, diff)
+		}
+		var size int64
+		it := lake.Bucket().List(&blob.ListOptions{Prefix: "raw/"})
+		for {
+			o, err := it.Next(context.Background())
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			size += o.Size
+		}
+		t.Logf("level %d: %d bytes", lv, size)
+		if prev >= 0 && size >= prev {
+			t.Errorf("level %d wrote %d bytes, level %d %d: want fewer", lv, size, lv-1, prev)
+		}
+		prev = size
 	}
 }

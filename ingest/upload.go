@@ -88,7 +88,7 @@ func (in *Ingestor) worker() {
 
 func (in *Ingestor) run(j *job, enc []byte) []byte {
 	var err error
-	enc, err = rawcodec.AppendEncoded(enc[:0], j.data, in.opts.Compression)
+	enc, err = rawcodec.AppendEncodedLevel(enc[:0], j.data, in.opts.Compression, in.opts.ZstdLevel)
 	attempts := 0
 	if err == nil {
 		attempts, err = in.write(j.ctx, j.key, enc)

@@ -40,6 +40,7 @@ created; for an existing lake it must match the lake's.`,
 			lakeURL := fs.String("lake", "", "lake URL (file:///path, a plain path, mem://, s3://bucket?...) (required)")
 			tz := fs.String("tz", "", "time zone of the lake's days, an IANA name such as Asia/Tokyo (default: the lake's, UTC for a new lake)")
 			maxActive := fs.Int("max-active-partitions", 0, fmt.Sprintf("partitions buffered at once (default %d)", ingest.DefaultMaxActivePartitions))
+			zstdLevel := fs.Int("zstd-level", 0, "zstd level of the raw objects: 1 fastest, 2 default, 3 better, 4 best; higher levels ingest slower and make raw objects smaller and faster to search (default 2)")
 			var carry stringList
 			fs.Var(&carry, "carry", "envelope field to copy into each record, e.g. device_id (repeatable)")
 			asJSON := fs.Bool("json", false, "print the summary as JSON on stdout")
@@ -49,6 +50,9 @@ created; for an existing lake it must match the lake's.`,
 				}
 				if *maxActive < 0 {
 					return usagef("--max-active-partitions must be positive")
+				}
+				if *zstdLevel < 0 || *zstdLevel > 4 {
+					return usagef("--zstd-level %d: want 1 to 4", *zstdLevel)
 				}
 				var opts []loglake.Option
 				if *tz != "" {
@@ -66,7 +70,7 @@ created; for an existing lake it must match the lake's.`,
 					return err
 				}
 				defer lake.Close()
-				sum, err := runIngest(ctx, e, lake, ingest.Options{MaxActivePartitions: *maxActive, CarryFields: carry}, args)
+				sum, err := runIngest(ctx, e, lake, ingest.Options{MaxActivePartitions: *maxActive, CarryFields: carry, ZstdLevel: *zstdLevel}, args)
 				if sum != nil {
 					if *asJSON {
 						enc := json.NewEncoder(e.stdout)

@@ -33,17 +33,19 @@ func FromKey(key string) (loglake.Compression, bool) {
 // zstdMaxDecoded is the most bytes one zstd object may decode to.
 const zstdMaxDecoded = 1 << 32
 
+// Zstd levels for [AppendEncodedLevel], as loglake's options number them.
+const (
+	LevelFastest = 1 // about zstd level 1
+	LevelDefault = 2 // about zstd level 3
+	LevelBetter  = 3 // about zstd level 7
+	LevelBest    = 4 // about zstd level 11
+)
+
 var (
-	zstdEncoders = sync.Pool{New: func() any {
-		// SpeedFastest: ingest is bound by compression; the compactor
-		// recompresses into Parquet anyway. Concurrency 1: callers run
-		// one encode per goroutine, and parallelism comes from them.
-		e, err := zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedFastest), zstd.WithEncoderConcurrency(1), zstd.WithLowerEncoderMem(true))
-		if err != nil {
-			panic(err) // only for invalid options, which are constants here
-		}
-		return e
-	}}
+	// zstdEncoders pools encoders per level (index 1-4). Concurrency 1:
+	// callers run one encode per goroutine, and parallelism comes from them.
+	zstdEncoders [LevelBest + 1]sync.Pool
+
 	zstdDecoders = sync.Pool{New: func() any {
 		d, err := zstd.NewReader(nil, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxMemory(zstdMaxDecoded))
 		if err != nil {
@@ -53,14 +55,36 @@ var (
 	}}
 )
 
+func init() {
+	levels := [...]zstd.EncoderLevel{0, zstd.SpeedFastest, zstd.SpeedDefault, zstd.SpeedBetterCompression, zstd.SpeedBestCompression}
+	for lv := LevelFastest; lv <= LevelBest; lv++ {
+		zstdEncoders[lv].New = func() any {
+			e, err := zstd.NewWriter(nil, zstd.WithEncoderLevel(levels[lv]), zstd.WithEncoderConcurrency(1), zstd.WithLowerEncoderMem(true))
+			if err != nil {
+				panic(err) // only for invalid options, which are constants here
+			}
+			return e
+		}
+	}
+}
+
 // AppendEncoded appends src, encoded with c, to dst and returns the extended
-// slice.
+// slice. zstd is written at LevelDefault.
 func AppendEncoded(dst, src []byte, c loglake.Compression) ([]byte, error) {
+	return AppendEncodedLevel(dst, src, c, LevelDefault)
+}
+
+// AppendEncodedLevel is AppendEncoded with the zstd level (LevelFastest to
+// LevelBest); other codecs ignore it.
+func AppendEncodedLevel(dst, src []byte, c loglake.Compression, level int) ([]byte, error) {
 	switch c {
 	case loglake.CompressionZstd:
-		e := zstdEncoders.Get().(*zstd.Encoder)
+		if level < LevelFastest || level > LevelBest {
+			return dst, fmt.Errorf("%w: zstd level %d: want %d to %d", loglake.ErrInvalidOptions, level, LevelFastest, LevelBest)
+		}
+		e := zstdEncoders[level].Get().(*zstd.Encoder)
 		dst = e.EncodeAll(src, dst)
-		zstdEncoders.Put(e)
+		zstdEncoders[level].Put(e)
 		return dst, nil
 	case loglake.CompressionGzip:
 		buf := bytes.NewBuffer(dst)
