@@ -71,8 +71,10 @@ func (f *foldLit) at(s []byte) bool {
 
 // index returns the position of the first occurrence of f in s, or -1.
 //
-// It searches the rarest byte with bytes.IndexByte (SIMD-backed), in both
-// cases for a letter, and verifies the literal at each candidate. Each
+// Long subjects (a block of lines) are searched for the two rarest bytes
+// together (pairIndex). Short ones are searched for the rarest byte with
+// bytes.IndexByte (SIMD-backed), in both cases for a letter, and the
+// literal is verified at each candidate. Each
 // byte of s is searched at most once per case. Should the candidates turn
 // out dense, it switches to a search that needs no rare byte.
 func (f *foldLit) index(s []byte) int {
@@ -84,7 +86,7 @@ func (f *foldLit) index(s []byte) int {
 	if n == 0 {
 		return 0
 	}
-	if hasPairSearch && !f.exact && f.probe != f.probe2 && len(s) >= pairSearchMin {
+	if hasPairSearch && f.probe != f.probe2 && len(s) >= pairSearchMin {
 		return f.pairIndex(s, last)
 	}
 	p, p2 := f.probe, f.probe2
@@ -140,8 +142,7 @@ func (f *foldLit) index(s []byte) int {
 }
 
 // pairSearchMin is the shortest subject searched with pairIndex: short
-// ones (a line, a value) do better with the byte search. Exact literals
-// keep the byte search, whose dense fallback is bytes.Index.
+// ones (a line, a value) do better with the byte search.
 const pairSearchMin = 4096
 
 // pairIndex is index searching the two probe bytes together with

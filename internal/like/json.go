@@ -142,8 +142,13 @@ func (f *JSONPrefilter) MayMatch(line []byte) bool {
 	if f.all {
 		return true
 	}
-	for _, l := range f.lits {
-		if l.index(line) < 0 {
+	return f.mayMatch(line, -1)
+}
+
+// mayMatch is MayMatch for a line known to hold f.lits[has] (none if -1).
+func (f *JSONPrefilter) mayMatch(line []byte, has int) bool {
+	for i, l := range f.lits {
+		if i != has && l.index(line) < 0 {
 			for _, h := range f.haz {
 				if f.nextHazard(h, line, 0) >= 0 {
 					return true
@@ -201,10 +206,11 @@ func (f *JSONPrefilter) rarest(sample []byte) int {
 // rarest literal (the one with the fewest hits in the block's first
 // 32 KiB), and for each kind of hazard (such as "\u" escapes),
 // instead of visiting every line, and finds line bounds only around hits.
-// The literal is found through its rarest byte with the SIMD-backed
-// bytes.IndexByte (in both cases for a letter of a case-insensitive
-// needle). Each byte is searched at most once per needle and hazard however
-// many lines match.
+// The literal is found through its two rarest bytes, searched together
+// with SIMD (in both cases for letters of a case-insensitive needle), and
+// the start of a hit's line with a SIMD search backwards. Each byte is
+// searched at most once per needle and hazard however many lines match,
+// and the line of a hit is not searched again for the literal it holds.
 type LineScanner struct {
 	f     *JSONPrefilter
 	block []byte
@@ -252,7 +258,11 @@ func (s *LineScanner) Next() (start, end int, ok bool) {
 		start = lineStart(block, pos, c)
 		end = lineEnd(block, c)
 		s.pos = end + 1
-		if f.MayMatch(block[start:end]) {
+		has := -1
+		if s.next[0] < end {
+			has = s.drive // the hit is the literal's, in this line
+		}
+		if f.mayMatch(block[start:end], has) {
 			return start, end, true
 		}
 	}
@@ -260,17 +270,9 @@ func (s *LineScanner) Next() (start, end int, ok bool) {
 }
 
 // lineStart returns the start of the line holding block[i], not before
-// pos. It looks back in short steps: bytes.LastIndexByte is a plain loop,
-// and a hit may be far from pos when lines rarely match.
+// pos.
 func lineStart(block []byte, pos, i int) int {
-	for i > pos {
-		from := max(pos, i-256)
-		if j := bytes.LastIndexByte(block[from:i], '\n'); j >= 0 {
-			return from + j + 1
-		}
-		i = from
-	}
-	return pos
+	return pos + lastIndexByte(block[pos:i], '\n') + 1
 }
 
 func lineEnd(block []byte, i int) int {

@@ -2,6 +2,8 @@
 
 package like
 
+import "bytes"
+
 // hasPairSearch tells whether indexPairMasked is a SIMD search.
 const hasPairSearch = false
 
@@ -15,3 +17,6 @@ func indexPairMasked(b []byte, d int, c0, m0, c1, m1 byte) int {
 	}
 	return -1
 }
+
+// lastIndexByte is bytes.LastIndexByte.
+func lastIndexByte(b []byte, c byte) int { return bytes.LastIndexByte(b, c) }
