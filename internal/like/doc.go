@@ -34,8 +34,11 @@
 // unless the subject holds U+212A KELVIN SIGN or U+017F LONG S (the only
 // non-ASCII characters that fold to ASCII letters, 'k' and 's'); such
 // subjects, and patterns with other cased letters, take the general path.
-// Literals are found through their rarest byte (in both cases for a
-// letter) with the SIMD-backed bytes.IndexByte. Match does not allocate.
+// Literals in values are found through their rarest byte (in both cases
+// for a letter) with the SIMD-backed bytes.IndexByte; in blocks of lines,
+// through their two rarest bytes searched together (AVX2 where the CPU
+// has it, SSE2 otherwise), which stays fast in Japanese text, where no
+// single byte of a kanji is rare. Match does not allocate.
 //
 // # Raw NDJSON
 //
