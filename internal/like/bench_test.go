@@ -144,6 +144,30 @@ func BenchmarkJSONPrefilterLIKE(b *testing.B) {
 	benchmarkPrefilter(b, Options{}, "%社外秘%", "%顧客%", "%Excel%", "%confidential%")
 }
 
+// BenchmarkJSONPrefilterConjunction measures the prefilter of the
+// comparison's three-condition search (operation = 'copy' AND
+// removable = true AND file_path LIKE '%顧客%'): three needles, each
+// common on its own, the block searched for the rarest.
+func BenchmarkJSONPrefilterConjunction(b *testing.B) {
+	block, _ := genBlock(20000)
+	f := NewJSONPrefilterNeedles(Needle{Text: "copy"}, Needle{Text: "true"}, Needle{Text: "顧客"})
+	lines := bytes.Count(block, []byte("\n"))
+	b.SetBytes(int64(len(block)))
+	b.ReportAllocs()
+	n := 0
+	for b.Loop() {
+		n = 0
+		for sc := f.Lines(block); ; {
+			if _, _, ok := sc.Next(); !ok {
+				break
+			}
+			n++
+		}
+	}
+	b.ReportMetric(float64(b.N)*float64(lines)/b.Elapsed().Seconds(), "records/s")
+	b.ReportMetric(float64(n)/float64(lines), "passed/line")
+}
+
 func benchmarkPrefilter(b *testing.B, o Options, patterns ...string) {
 	block, _ := genBlock(20000)
 	for _, p := range patterns {
