@@ -55,6 +55,10 @@
 //     [Ingestor.Recover] under <name>.
 //
 // Objects are written whole (one WriteAll), so readers never see a part.
+// zstd objects are one frame at [Options.ZstdLevel] (default 2, zstd's
+// default level): the raw area is read by every query of recent days, so
+// the default spends a little ingest CPU (about 8% over the fastest level)
+// for objects 6% smaller and 10% faster to decompress.
 //
 // # Buffering
 //
