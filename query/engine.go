@@ -212,6 +212,9 @@ func New(lake *loglake.Lake, opts *Options) (*Engine, error) {
 		return nil, err
 	}
 	o = o.withDefaults()
+	// An engine is made to query: the first-use work of reading Parquet
+	// starts now, on a core that is idle while the query is planned.
+	warmParquet()
 	return &Engine{
 		lake:     lake,
 		settings: lake.Settings(),
