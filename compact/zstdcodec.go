@@ -7,6 +7,8 @@ import (
 	"github.com/parquet-go/parquet-go/compress"
 	pqzstd "github.com/parquet-go/parquet-go/compress/zstd"
 	"github.com/parquet-go/parquet-go/format"
+
+	"github.com/loglake/loglake/internal/rawcodec"
 )
 
 // zstdWindow is the window of the page encoders. Pages are PageBytes
@@ -35,7 +37,7 @@ var _ compress.Codec = (*zstdCodec)(nil)
 // newZstdCodec returns a codec that encodes at level (1 fastest to 4 best,
 // as Options.ZstdLevel).
 func newZstdCodec(level int) *zstdCodec {
-	lv := [...]zstd.EncoderLevel{zstd.SpeedDefault, zstd.SpeedFastest, zstd.SpeedDefault, zstd.SpeedBetterCompression, zstd.SpeedBestCompression}[level]
+	lv := rawcodec.EncoderLevel(level)
 	// Column encoders run one per CPU for each of a few partitions at once;
 	// more than that are let go.
 	return &zstdCodec{level: lv, free: make(chan *zstd.Encoder, 2*runtime.GOMAXPROCS(0)+2), dec: pqzstd.Codec{Level: lv}}

@@ -16,7 +16,7 @@ func indexPairSSE2(b []byte, d int, c0, m0, c1, m1 byte) int
 //go:noescape
 func indexPairAVX2(b []byte, d int, c0, m0, c1, m1 byte) int
 
-// useAVX2 selects indexPairAVX2; tests turn it off to check the SSE2 path.
+// useAVX2 selects indexPairAVX2 where the CPU has AVX2.
 var useAVX2 = cpu.X86.HasAVX2
 
 // hasPairSearch tells whether indexPairMasked is a SIMD search.

@@ -55,11 +55,16 @@ var (
 	}}
 )
 
+// EncoderLevel returns klauspost/compress's zstd level for a loglake level
+// (LevelFastest to LevelBest; 0 is LevelDefault).
+func EncoderLevel(level int) zstd.EncoderLevel {
+	return [...]zstd.EncoderLevel{zstd.SpeedDefault, zstd.SpeedFastest, zstd.SpeedDefault, zstd.SpeedBetterCompression, zstd.SpeedBestCompression}[level]
+}
+
 func init() {
-	levels := [...]zstd.EncoderLevel{0, zstd.SpeedFastest, zstd.SpeedDefault, zstd.SpeedBetterCompression, zstd.SpeedBestCompression}
 	for lv := LevelFastest; lv <= LevelBest; lv++ {
 		zstdEncoders[lv].New = func() any {
-			e, err := zstd.NewWriter(nil, zstd.WithEncoderLevel(levels[lv]), zstd.WithEncoderConcurrency(1), zstd.WithLowerEncoderMem(true))
+			e, err := zstd.NewWriter(nil, zstd.WithEncoderLevel(EncoderLevel(lv)), zstd.WithEncoderConcurrency(1), zstd.WithLowerEncoderMem(true))
 			if err != nil {
 				panic(err) // only for invalid options, which are constants here
 			}
