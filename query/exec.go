@@ -142,7 +142,6 @@ func (x *execution) run(ctx context.Context) error {
 	if p.empty || len(p.parts) == 0 {
 		return x.finish(ctx)
 	}
-	warmParquet()
 	scanCtx, stopScan := context.WithCancel(ctx)
 	defer stopScan()
 	n := x.e.opts.Parallelism

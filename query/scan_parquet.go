@@ -86,8 +86,9 @@ func (r *pqReaderAt) ReadAt(p []byte, off int64) (int, error) {
 // warmParquet starts, once per process, the building of what a process's
 // first Parquet read would otherwise build on the query's path: the
 // thrift decoders of footers, page headers and offset indexes (made by
-// reflection) and a zstd decoder in parquet-go's pool. It runs while
-// the query probes its partitions, on a core that is idle then.
+// reflection) and a zstd decoder in parquet-go's pool. [New] calls it, so
+// it runs while the first query is parsed and planned, on a core that is
+// idle then.
 func warmParquet() {
 	pqWarmOnce.Do(func() {
 		go func() {
