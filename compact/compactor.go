@@ -14,6 +14,7 @@ import (
 	"github.com/klauspost/compress/zstd"
 
 	"github.com/loglake/loglake"
+	"github.com/loglake/loglake/internal/rawcodec"
 )
 
 // Compactor compacts partitions of one lake. It is safe for concurrent use;
@@ -442,6 +443,19 @@ func (c *Compactor) partitionOf(key string) string {
 // (about 2×GOMAXPROCS+1) stay within half of BufferBytes.
 func (c *Compactor) blockSize() int {
 	return int(min(blockBytes, max(c.opts.BufferBytes/int64(4*runtime.GOMAXPROCS(0)+2), 16<<10)))
+}
+
+// wholeMax is the most decoded bytes of a raw object read whole (see
+// objectDecoder): with wholeInFlight of them per compaction, they hold at
+// most half of BufferBytes, as blocks of streamed objects do. 0 (stream
+// every object) when that is below the size of the buffers they are read
+// into.
+func (c *Compactor) wholeMax() int64 {
+	m := c.opts.BufferBytes / (2 * wholeInFlight)
+	if m < rawcodec.WholeBufferMin {
+		return 0
+	}
+	return m
 }
 
 // drain empties the free list ch.

@@ -115,9 +115,16 @@
 // pruning needs. Peak heap is about Concurrency × 2 × BufferBytes plus
 // per-object read buffers, whatever the partition's size.
 //
-// Within one compaction, a raw object is decoded (zstd, with decoders that
-// a Compactor reuses across partitions) into blocks of whole lines while
-// parse workers, one per CPU (GOMAXPROCS), fill a chunk each; a run's
+// Within one compaction, a raw object is decoded into blocks of whole
+// lines while parse workers, one per CPU (GOMAXPROCS), fill a chunk each.
+// An object that states its decoded size (ingest's always do) and whose
+// size is at most BufferBytes/4 is read and decoded whole, in one call,
+// into pooled memory that its blocks are slices of; at most two such
+// objects are held per compaction (one being parsed while the next is
+// decoded), within the half of BufferBytes that blocks in flight may hold.
+// Other objects are streamed through zstd decoders that a Compactor reuses
+// across partitions, into block buffers. With BufferBytes below 32 MiB
+// every object is streamed. A run's
 // BufferBytes budget is shared by the workers, not multiplied by them. At
 // the end of a run the chunks are sorted by time in parallel and merged,
 // ties in input order, so a file's rows come in the same order whatever

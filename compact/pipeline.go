@@ -22,8 +22,8 @@ const blockBytes = 256 << 10
 // parseBlock is a block of whole lines for a parse worker.
 type parseBlock struct {
 	seq  uint32
-	buf  []byte // backing buffer to recycle, nil when still in use elsewhere
-	data []byte // whole lines, each ending with '\n'
+	own  blockOwner // what to give back once parsed
+	data []byte     // whole lines, each ending with '\n'
 }
 
 // parsePool is the parse workers of one compaction. Its goroutines run from
@@ -63,14 +63,20 @@ func newParsePool(n int, cfg *chunkConfig, bufSize int, free chan []byte, hints 
 				data := b.data
 				for len(data) > 0 {
 					j := bytes.IndexByte(data, '\n')
+					if j < 0 { // blocks end with one; never loop on one that does not
+						j = len(data)
+					}
 					if j > 0 {
 						ch.addLine(data[:j])
 					}
-					data = data[j+1:]
+					data = data[min(j+1, len(data)):]
 				}
 				p.rawBytes.Add(ch.bytes - before)
-				if b.buf != nil {
-					p.put(b.buf)
+				if b.own.buf != nil {
+					p.put(b.own.buf)
+				}
+				if b.own.whole != nil {
+					b.own.whole.release()
 				}
 				p.pending.Done()
 			}
@@ -100,11 +106,14 @@ func (p *parsePool) put(b []byte) {
 }
 
 // dispatch hands a block to the workers; it blocks while all are busy and
-// the queue is full.
-func (p *parsePool) dispatch(buf, data []byte) {
+// the queue is full. The worker gives own back once the block is parsed.
+func (p *parsePool) dispatch(own blockOwner, data []byte) {
 	p.seq++
 	p.pending.Add(1)
-	p.work <- parseBlock{seq: p.seq, buf: buf, data: data}
+	if own.whole != nil {
+		own.whole.retain()
+	}
+	p.work <- parseBlock{seq: p.seq, own: own, data: data}
 }
 
 // drain waits until every block handed out is parsed.

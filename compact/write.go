@@ -97,13 +97,13 @@ func (c *Compactor) writeFiles(ctx context.Context, p loglake.Partition, v *View
 			return files, st, err
 		}
 	}
-	dec := &objectDecoder{free: c.decoders}
+	dec := &objectDecoder{free: c.decoders, wholeMax: c.wholeMax(), block: c.blockSize(), slots: make(chan struct{}, wholeInFlight)}
 	defer dec.close()
 	for _, o := range v.rawObjects() {
 		if err := ctx.Err(); err != nil {
 			return files, st, err
 		}
-		err := dec.eachBlock(ctx, c.lake, o.ObjectRef, pool.get, func(buf, data []byte) error {
+		err := dec.eachBlock(ctx, c.lake, o.ObjectRef, pool.get, func(own blockOwner, data []byte) error {
 			if err := ctx.Err(); err != nil {
 				return err
 			}
@@ -115,15 +115,15 @@ func (c *Compactor) writeFiles(ctx context.Context, p loglake.Partition, v *View
 				}
 				n := cutAt(data, runBytes, c.opts.BufferBytes)
 				if n == len(data) {
-					pool.dispatch(buf, data)
+					pool.dispatch(own, data)
 					runBytes += int64(n) // blank lines count here, not in chunks: close enough
 					return nil
 				}
-				pool.dispatch(nil, data[:n]) // the rest still uses buf
+				pool.dispatch(own.shared(), data[:n]) // the rest still uses the memory
 				runBytes = c.opts.BufferBytes
 				data = data[n:]
 			}
-			pool.put(buf)
+			pool.put(own.buf)
 			return nil
 		})
 		c.stats.rawObjects.Add(1)

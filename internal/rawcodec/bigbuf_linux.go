@@ -17,5 +17,9 @@ func allocBig(size int) *bigBuf {
 	}
 	b := m[off : off+size : off+size]
 	_ = syscall.Madvise(b, syscall.MADV_HUGEPAGE) // advice only
-	return &bigBuf{b: b, free: func() { _ = syscall.Munmap(m) }}
+	bigMapped.Add(int64(len(m)))
+	return &bigBuf{b: b, free: func() {
+		bigMapped.Add(-int64(len(m)))
+		_ = syscall.Munmap(m)
+	}}
 }

@@ -53,6 +53,16 @@ var (
 		}
 		return d
 	}}
+
+	// zstdCappedDecoders decode into dst's capacity and no further (see
+	// Whole.DecodeCapped).
+	zstdCappedDecoders = sync.Pool{New: func() any {
+		d, err := zstd.NewReader(nil, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxMemory(zstdMaxDecoded), zstd.WithDecodeAllCapLimit(true))
+		if err != nil {
+			panic(err)
+		}
+		return d
+	}}
 )
 
 // EncoderLevel returns klauspost/compress's zstd level for a loglake level

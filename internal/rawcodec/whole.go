@@ -1,9 +1,11 @@
 package rawcodec
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/klauspost/compress/zstd"
@@ -73,11 +75,76 @@ func ReadWhole(r io.Reader, size int, c loglake.Compression) (*Whole, error) {
 	return w, nil
 }
 
+// DecodedSize returns the size that comp, an object compressed with c,
+// decodes to, when known without decoding: always for
+// [loglake.CompressionNone], for zstd when its first frame states its
+// content size (loglake's ingest writes one frame that does).
+func DecodedSize(comp []byte, c loglake.Compression) (int64, bool) {
+	switch c {
+	case loglake.CompressionNone:
+		return int64(len(comp)), true
+	case loglake.CompressionZstd:
+		var h zstd.Header
+		if err := h.Decode(comp); err != nil || !h.HasFCS || h.FrameContentSize > zstdMaxDecoded {
+			return 0, false
+		}
+		return int64(h.FrameContentSize), true // a second frame would add to it
+	}
+	return 0, false
+}
+
+// DecodeWhole is ReadWhole for a caller that holds the compressed bytes
+// and whose memory is bounded: it decodes comp only if the object states
+// a decoded size of at most max bytes (see [DecodedSize]), into pooled
+// memory of about that size, and never writes past it. It reports false
+// (and no Whole) when the size is unknown or too large, or when the
+// object decodes to more than it states (a second frame follows the
+// first): the caller then streams the object. The result does not alias
+// comp. Decode failures are marked [loglake.ErrCorrupt].
+func DecodeWhole(comp []byte, c loglake.Compression, max int64) (*Whole, bool, error) {
+	n, ok := DecodedSize(comp, c)
+	if !ok || n > max {
+		return nil, false, nil
+	}
+	w := &Whole{plain: getBig(int(n) + 64)} // DecodeAll wants a little slack
+	if c == loglake.CompressionNone {
+		w.Data = append(w.plain.b[:0], comp...)
+		return w, true, nil
+	}
+	d := zstdCappedDecoders.Get().(*zstd.Decoder)
+	out, err := d.DecodeAll(comp, w.plain.b[:0])
+	zstdCappedDecoders.Put(d)
+	if errors.Is(err, zstd.ErrDecoderSizeExceeded) || err == nil && int64(len(out)) != n {
+		w.Release()
+		return nil, false, nil
+	}
+	if err != nil {
+		w.Release()
+		return nil, false, loglake.MarkCorrupt("rawcodec: zstd", err)
+	}
+	w.Data = out
+	return w, true, nil
+}
+
+// bigMapped is the total capacity of the buffers of objects read whole
+// that exist (in use or pooled), for [BufferBytes].
+var bigMapped atomic.Int64
+
+// BufferBytes returns the total size of the buffers of objects read whole
+// that exist now, in use or kept for reuse. Where the platform allows,
+// they live outside the Go heap, so that heap statistics do not count
+// them: measurements of a stage's memory add this.
+func BufferBytes() int64 { return bigMapped.Load() }
+
 // bigBuf is a large buffer of the pool: b has the full capacity.
 type bigBuf struct {
 	b    []byte
 	free func() // unmaps b; nil for Go memory
 }
+
+// WholeBufferMin is the smallest buffer an object read whole takes, even
+// a small one: callers with a tighter memory budget stream objects.
+const WholeBufferMin = bigMin
 
 const (
 	bigMin     = 8 << 20   // smallest buffer allocated

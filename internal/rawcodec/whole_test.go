@@ -5,8 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"testing"
 	"time"
+
+	"github.com/klauspost/compress/zstd"
 
 	"github.com/loglake/loglake"
 )
@@ -134,4 +137,61 @@ func TestBigPoolTrim(t *testing.T) {
 		}
 	}
 	t.Fatal("the idle pool kept its buffers")
+}
+
+// TestDecodeWhole checks which objects DecodeWhole decodes: those that
+// state a size within the cap, and only when that is all they hold.
+func TestDecodeWhole(t *testing.T) {
+	a := bytes.Repeat([]byte(`{"file_path":"C:\\社外秘\\a.xlsx"}`+"\n"), 2000)
+	b := bytes.Repeat([]byte("another line\n"), 2000)
+	za, _ := AppendEncoded(nil, a, loglake.CompressionZstd)
+	zab, _ := AppendEncoded(slices.Clone(za), b, loglake.CompressionZstd)
+	var nosize bytes.Buffer
+	zw, _ := zstd.NewWriter(&nosize)
+	zw.Write(a[:len(a)/2])
+	zw.Flush() // the header goes out before the size is known
+	zw.Write(a[len(a)/2:])
+	zw.Close()
+	if _, ok := DecodedSize(nosize.Bytes(), loglake.CompressionZstd); ok {
+		t.Fatal("the frame states its size")
+	}
+	corrupt := slices.Clone(za)
+	corrupt[len(corrupt)/2] ^= 0xff
+	big := int64(len(a))
+	for _, tc := range []struct {
+		name    string
+		data    []byte
+		c       loglake.Compression
+		max     int64
+		decoded bool
+		corrupt bool
+	}{
+		{"zstd within the cap", za, loglake.CompressionZstd, big, true, false},
+		{"zstd over the cap", za, loglake.CompressionZstd, big - 1, false, false},
+		{"two frames", zab, loglake.CompressionZstd, 1 << 30, false, false},
+		{"no stated size", nosize.Bytes(), loglake.CompressionZstd, 1 << 30, false, false},
+		{"corrupt", corrupt, loglake.CompressionZstd, big, false, true},
+		{"plain", a, loglake.CompressionNone, big, true, false},
+		{"plain over the cap", a, loglake.CompressionNone, big - 1, false, false},
+		{"gzip", a, loglake.CompressionGzip, big, false, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			comp := slices.Clone(tc.data)
+			w, ok, err := DecodeWhole(comp, tc.c, tc.max)
+			if tc.corrupt != errors.Is(err, loglake.ErrCorrupt) || !tc.corrupt && err != nil {
+				t.Fatalf("err = %v, want corrupt %v", err, tc.corrupt)
+			}
+			if ok != tc.decoded || ok != (w != nil) {
+				t.Fatalf("decoded = %v (%v), want %v", ok, w, tc.decoded)
+			}
+			if !ok {
+				return
+			}
+			defer w.Release()
+			clear(comp) // the result must not alias comp
+			if !bytes.Equal(w.Data, a) {
+				t.Fatalf("Data holds %d bytes, want %d", len(w.Data), len(a))
+			}
+		})
+	}
 }
