@@ -43,10 +43,6 @@ type member struct {
 type scanner struct {
 	members []member
 	arena   []byte
-	// valid: the whole line is valid UTF-8, and so is every string in it
-	// that has no escape (quotes are ASCII, never inside a multi-byte
-	// sequence). One check per line costs far less than one per string.
-	valid bool
 }
 
 var errSyntax = errors.New("not a JSON object")
@@ -64,7 +60,6 @@ func skipWS(b []byte, i int) int {
 func (s *scanner) scan(line []byte) error {
 	s.members = s.members[:0]
 	s.arena = s.arena[:0]
-	s.valid = utf8.Valid(line)
 	i := skipWS(line, 0)
 	if i >= len(line) || line[i] != '{' {
 		return errSyntax
@@ -113,6 +108,11 @@ func (s *scanner) scan(line []byte) error {
 					return errSyntax
 				}
 				m.kind, m.str = vJSON, line[i:end]
+				if !utf8.Valid(m.str) { // strings inside are not parsed, so not checked
+					start := len(s.arena)
+					s.arena = append(s.arena, bytes.ToValidUTF8(m.str, []byte("\uFFFD"))...)
+					m.str, m.badUTF = s.arena[start:], true
+				}
 				i = end
 			case c == 't':
 				if !bytes.HasPrefix(line[i:], []byte("true")) {
@@ -178,14 +178,17 @@ func (s *scanner) scan(line []byte) error {
 // index after the closing quote, and whether invalid UTF-8 was replaced.
 func (s *scanner) parseString(line []byte, i int) (str []byte, end int, badUTF bool, err error) {
 	i++
-	j := quoteOrBackslash(line, i)
+	j, hi := quoteOrBackslashHi(line, i)
 	if j == len(line) {
 		return nil, 0, false, errSyntax
 	}
-	// Fast path: no escapes before the closing quote.
+	// Fast path: no escapes before the closing quote. Only a string with
+	// a byte past ASCII can be invalid UTF-8: the rest of the line is
+	// structure and numbers, which the grammar keeps to ASCII, and nested
+	// values, which are checked whole.
 	if line[j] == '"' {
 		str = line[i:j]
-		if !s.valid && !utf8.Valid(str) {
+		if hi && !utf8.Valid(str) {
 			start := len(s.arena)
 			s.arena = append(s.arena, bytes.ToValidUTF8(str, []byte("\uFFFD"))...)
 			return s.arena[start:], j + 1, true, nil
@@ -201,17 +204,18 @@ func (s *scanner) parseString(line []byte, i int) (str []byte, end int, badUTF b
 		switch {
 		case c == '"':
 			str = s.arena[start:]
-			// A valid line unescapes to valid UTF-8: its runs between
-			// escapes split it at ASCII bytes, and \u escapes append
-			// whole runes (lone surrogates as U+FFFD).
-			if !s.valid && !utf8.Valid(str) {
+			// Runs of valid UTF-8 unescape to valid UTF-8: escapes split
+			// them at ASCII bytes, and \u escapes append whole runes
+			// (lone surrogates as U+FFFD).
+			if hi && !utf8.Valid(str) {
 				fixed := bytes.ToValidUTF8(str, []byte("\uFFFD"))
 				s.arena = append(s.arena[:start], fixed...)
 				return s.arena[start:], i + 1, true, nil
 			}
 			return str, i + 1, false, nil
 		case c != '\\':
-			k := quoteOrBackslash(line, i+1)
+			k, h := quoteOrBackslashHi(line, i+1)
+			hi = hi || h || c >= utf8.RuneSelf
 			s.arena = append(s.arena, line[i:k]...)
 			i = k
 			continue
@@ -285,6 +289,34 @@ func quoteOrBackslash(line []byte, i int) int {
 		}
 	}
 	return len(line)
+}
+
+// quoteOrBackslashHi is quoteOrBackslash that also reports whether a byte
+// past ASCII may be among line[i:j]: true when one is, and sometimes when
+// one only follows j closely (bytes are tested eight at a time).
+func quoteOrBackslashHi(line []byte, i int) (j int, hi bool) {
+	const (
+		lsb = 0x0101010101010101
+		low = 0x7f7f7f7f7f7f7f7f
+	)
+	var or uint64
+	for ; i+8 <= len(line); i += 8 {
+		x := binary.LittleEndian.Uint64(line[i:])
+		or |= x
+		q := x ^ (lsb * '"')
+		b := x ^ (lsb * '\\')
+		if m := ^(((q & low) + low) | q | low) | ^(((b & low) + low) | b | low); m != 0 {
+			return i + bits.TrailingZeros64(m)>>3, or&^low != 0
+		}
+	}
+	for ; i < len(line); i++ {
+		c := line[i]
+		if c == '"' || c == '\\' {
+			return i, or&^low != 0
+		}
+		or |= uint64(c)
+	}
+	return len(line), or&^low != 0
 }
 
 func hex4(b []byte, i int) (rune, bool) {
