@@ -10,8 +10,8 @@ import (
 	"time"
 
 	"github.com/loglake/loglake"
+	"github.com/loglake/loglake/internal/bigmem"
 	"github.com/loglake/loglake/internal/gen"
-	"github.com/loglake/loglake/internal/rawcodec"
 )
 
 // benchInput writes records of tenants partitions into a fresh mem:// lake
@@ -44,7 +44,7 @@ func peakHeap(stop <-chan struct{}) *atomic.Uint64 {
 		s := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
 		for {
 			metrics.Read(s)
-			if v := s[0].Value.Uint64() + uint64(rawcodec.BufferBytes()); v > peak.Load() {
+			if v := s[0].Value.Uint64() + uint64(bigmem.Mapped()); v > peak.Load() {
 				peak.Store(v)
 			}
 			select {

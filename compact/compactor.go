@@ -14,7 +14,7 @@ import (
 	"github.com/klauspost/compress/zstd"
 
 	"github.com/loglake/loglake"
-	"github.com/loglake/loglake/internal/rawcodec"
+	"github.com/loglake/loglake/internal/bigmem"
 )
 
 // Compactor compacts partitions of one lake. It is safe for concurrent use;
@@ -452,7 +452,7 @@ func (c *Compactor) blockSize() int {
 // into.
 func (c *Compactor) wholeMax() int64 {
 	m := c.opts.BufferBytes / (2 * wholeInFlight)
-	if m < rawcodec.WholeBufferMin {
+	if m < bigmem.Min {
 		return 0
 	}
 	return m

@@ -7,7 +7,6 @@ import (
 	"io"
 	"slices"
 	"testing"
-	"time"
 
 	"github.com/klauspost/compress/zstd"
 
@@ -106,37 +105,6 @@ func TestReadWholeLyingHeader(t *testing.T) {
 			t.Errorf("content size %d: err = %v, want ErrCorrupt", fcs, err)
 		}
 	}
-}
-
-// The pool lets its buffers go once idle.
-func TestBigPoolTrim(t *testing.T) {
-	setIdle := func(d time.Duration) {
-		bigPool.mu.Lock()
-		bigIdle = d
-		if bigPool.trimming != nil { // a trim earlier tests scheduled
-			bigPool.trimming.Reset(d)
-		}
-		bigPool.mu.Unlock()
-	}
-	defer setIdle(bigIdle)
-	setIdle(20 * time.Millisecond)
-	putBig(getBig(1 << 20))
-	bigPool.mu.Lock()
-	held := bigPool.held
-	bigPool.mu.Unlock()
-	if held == 0 {
-		t.Fatal("a returned buffer was not pooled")
-	}
-	for range 500 {
-		time.Sleep(10 * time.Millisecond)
-		bigPool.mu.Lock()
-		held, n := bigPool.held, len(bigPool.free)
-		bigPool.mu.Unlock()
-		if held == 0 && n == 0 {
-			return
-		}
-	}
-	t.Fatal("the idle pool kept its buffers")
 }
 
 // TestDecodeWhole checks which objects DecodeWhole decodes: those that
