@@ -36,6 +36,8 @@ type chunkConfig struct {
 	// query-time readers that need a few columns ([LineBatch.KeepColumns]);
 	// never when compacting.
 	keep map[string]struct{}
+	// arenas: chunks take their column buffers from arenas (see arena).
+	arenas bool
 }
 
 // columnBudget admits column names for chunks filled in parallel: the first
@@ -74,6 +76,8 @@ type column struct {
 	// hint is the size of the same column in the chunk this one follows:
 	// its buffers start at that capacity rather than doubling up to it.
 	hint colSize
+	// arena is where the buffers come from (nil: the Go heap).
+	arena *arena
 
 	sb *strBuf          // TypeString, TypeJSON
 	ib *numBuf[int64]   // TypeInt64, TypeTimestamp
@@ -106,15 +110,11 @@ func (c *column) setType(mem memory.Allocator, t Type) {
 	c.sb, c.ib, c.fb, c.bb = nil, nil, nil, nil
 	switch t {
 	case TypeString, TypeJSON:
-		c.sb = newStrBuf()
-		if c.hint.vals > 0 {
-			c.sb.offs = make([]int32, 1, c.hint.vals+1)
-			c.sb.data = make([]byte, 0, c.hint.bytes)
-		}
+		c.sb = newStrBuf(c.arena, c.hint)
 	case TypeInt64, TypeTimestamp:
-		c.ib = &numBuf[int64]{vals: make([]int64, 0, c.hint.vals)}
+		c.ib = newNumBuf[int64](c.arena, c.hint)
 	case TypeFloat64:
-		c.fb = &numBuf[float64]{vals: make([]float64, 0, c.hint.vals)}
+		c.fb = newNumBuf[float64](c.arena, c.hint)
 	case TypeBool:
 		c.bb = array.NewBooleanBuilder(mem)
 		if c.hint.vals > 0 {
@@ -191,6 +191,8 @@ type chunk struct {
 	// by input order with it.
 	segs []blockSeg
 
+	// arena holds the column buffers; it passes to the sealed chunk.
+	arena    *arena
 	unfit    []byte // the current row's UnfitColumn object
 	unfitCol *column
 	tsCol    *column
@@ -213,6 +215,9 @@ func newChunk(cfg *chunkConfig) *chunk {
 // about twice over.
 func newChunkLike(cfg *chunkConfig, hints map[string]colSize) *chunk {
 	c := &chunk{cfg: cfg, mem: memory.DefaultAllocator, index: make(map[string]int), hints: hints}
+	if cfg.arenas {
+		c.arena = &arena{}
+	}
 	c.tsCol = c.addColumn(cfg.tsField)
 	for name := range cfg.pinned { // pinned columns exist even when all null
 		if name != cfg.tsField {
@@ -223,7 +228,7 @@ func newChunkLike(cfg *chunkConfig, hints map[string]colSize) *chunk {
 }
 
 func (c *chunk) addColumn(name string) *column {
-	col := &column{name: name, lastRow: -1, hint: c.hints[name]}
+	col := &column{name: name, lastRow: -1, hint: c.hints[name], arena: c.arena}
 	if name == c.cfg.tsField {
 		col.pinned = true
 		col.setType(c.mem, TypeTimestamp)
@@ -581,13 +586,18 @@ type sealed struct {
 	minUS  int64
 	maxUS  int64
 	hasTS  bool
+	arena  *arena // the record's memory
 }
 
+// release releases the record and its memory: no array of it may be used
+// afterwards.
 func (s *sealed) release() {
 	if s.record != nil {
 		s.record.Release()
 		s.record = nil
 	}
+	s.arena.release()
+	s.arena = nil
 }
 
 // seal finishes the chunk's builders. Columns that held only nulls are
@@ -603,7 +613,8 @@ func (c *chunk) seal(sorted bool) *sealed {
 		order = append(order, col)
 	}
 	slices.SortFunc(order, func(a, b *column) int { return strings.Compare(a.name, b.name) })
-	s := &sealed{rows: c.rows}
+	s := &sealed{rows: c.rows, arena: c.arena}
+	c.arena = nil
 	fields := make([]arrow.Field, 0, len(order))
 	arrays := make([]arrow.Array, 0, len(order))
 	var ts *array.Timestamp

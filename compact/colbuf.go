@@ -70,26 +70,36 @@ func (v *validity) buffer() *memory.Buffer {
 
 // strBuf accumulates a string (or JSON) column.
 type strBuf struct {
-	offs []int32 // len = values + 1
-	data []byte
-	v    validity
+	offs  []int32 // len = values + 1
+	data  []byte
+	v     validity
+	arena *arena // where offs and data come from; nil: the Go heap
 }
 
-func newStrBuf() *strBuf { return &strBuf{offs: make([]int32, 1, 1024)} }
+// newStrBuf returns an empty string buffer whose offsets and data come
+// from a (nil: the Go heap), with room for the values and bytes of hint.
+func newStrBuf(a *arena, hint colSize) *strBuf {
+	b := &strBuf{arena: a}
+	b.offs = append(makeIn[int32](a, max(hint.vals+1, 1024)), 0)
+	if hint.bytes > 0 {
+		b.data = makeIn[byte](a, hint.bytes)
+	}
+	return b
+}
 
 func (b *strBuf) len() int { return len(b.offs) - 1 }
 
 func (b *strBuf) append(s []byte) {
 	n := b.len()
-	b.data = append(grow(b.data, len(s)), s...)
-	b.offs = append(grow(b.offs, 1), int32(len(b.data)))
+	b.data = append(growIn(b.arena, b.data, len(s)), s...)
+	b.offs = append(growIn(b.arena, b.offs, 1), int32(len(b.data)))
 	b.v.add(n, 1, true)
 }
 
 func (b *strBuf) appendNulls(k int) {
 	n := b.len()
 	end := int32(len(b.data))
-	b.offs = grow(b.offs, k)
+	b.offs = growIn(b.arena, b.offs, k)
 	for range k {
 		b.offs = append(b.offs, end)
 	}
@@ -107,20 +117,25 @@ func (b *strBuf) newArray() arrow.Array {
 
 // numBuf accumulates an int64, timestamp or float64 column.
 type numBuf[T int64 | float64] struct {
-	vals []T
-	v    validity
+	vals  []T
+	v     validity
+	arena *arena // where vals comes from; nil: the Go heap
+}
+
+func newNumBuf[T int64 | float64](a *arena, hint colSize) *numBuf[T] {
+	return &numBuf[T]{vals: makeIn[T](a, hint.vals), arena: a}
 }
 
 func (b *numBuf[T]) len() int { return len(b.vals) }
 
 func (b *numBuf[T]) append(x T) {
 	b.v.add(len(b.vals), 1, true)
-	b.vals = append(grow(b.vals, 1), x)
+	b.vals = append(growIn(b.arena, b.vals, 1), x)
 }
 
 func (b *numBuf[T]) appendNulls(k int) {
 	b.v.add(len(b.vals), k, false)
-	b.vals = grow(b.vals, k)
+	b.vals = growIn(b.arena, b.vals, k)
 	b.vals = b.vals[:len(b.vals)+k]
 	clear(b.vals[len(b.vals)-k:])
 }

@@ -112,8 +112,17 @@
 // and written as its own file: files are each sorted by time, and because
 // raw objects are read in arrival order (which ingest makes close to time
 // order) their time ranges overlap little, which is what row-group
-// pruning needs. Peak heap is about Concurrency × 2 × BufferBytes plus
+// pruning needs. Peak memory is about Concurrency × 2 × BufferBytes plus
 // per-object read buffers, whatever the partition's size.
+//
+// With BufferBytes of 32 MiB or more, the columns of a run and the raw
+// objects read whole live in large buffers outside the Go heap (package
+// internal/bigmem: huge pages where the platform allows, reused from
+// chunk to chunk and object to object, at most 128 MiB kept while idle
+// and none after 30 idle seconds). A fresh page costs a fault on first
+// touch, and in virtual machines those faults cost about a tenth of a
+// compaction; the pool takes one per 2 MiB, once. Heap statistics and
+// GOMEMLIMIT do not see this memory.
 //
 // Within one compaction, a raw object is decoded into blocks of whole
 // lines while parse workers, one per CPU (GOMAXPROCS), fill a chunk each.

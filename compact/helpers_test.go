@@ -4,15 +4,18 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
-	"github.com/loglake/loglake/internal/rawtest"
+	"os"
 	"slices"
 	"sort"
 	"testing"
 	"time"
 
 	"github.com/loglake/loglake"
+	"github.com/loglake/loglake/internal/bigmem"
 	"github.com/loglake/loglake/internal/gen"
+	"github.com/loglake/loglake/internal/rawtest"
 )
 
 func memLake(t testing.TB) *loglake.Lake {
@@ -189,4 +192,15 @@ func keysUnder(t testing.TB, lake *loglake.Lake, prefix string) []string {
 	}
 	slices.Sort(out)
 	return out
+}
+
+// TestMain runs the tests with the bigmem pool checked: arena memory
+// starts out as garbage, and a use after release crashes. Benchmarks run
+// with the pool as users have it.
+func TestMain(m *testing.M) {
+	flag.Parse()
+	if f := flag.Lookup("test.bench"); f == nil || f.Value.String() == "" {
+		bigmem.SetChecked(true)
+	}
+	os.Exit(m.Run())
 }

@@ -155,10 +155,14 @@ func (p *parsePool) bytes() int64 {
 	return n
 }
 
-// stop ends the workers; pending blocks are parsed first.
+// stop ends the workers, pending blocks parsed first, and releases the
+// memory of the chunks not taken.
 func (p *parsePool) stop() {
 	close(p.work)
 	p.workers.Wait()
+	for _, ch := range p.chunks {
+		ch.arena.release()
+	}
 }
 
 // cutAt returns the length of the prefix of data, whole lines, after which

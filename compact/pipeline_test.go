@@ -156,9 +156,18 @@ func TestRunsCutAtBufferBytes(t *testing.T) {
 }
 
 // TestColumnBuffers checks the column buffers against Arrow's builders,
-// nulls at every position of a validity byte included.
+// nulls at every position of a validity byte included, with buffers from
+// the Go heap and from an arena (whose memory, in tests, starts out full
+// of garbage: see TestMain).
 func TestColumnBuffers(t *testing.T) {
-	for _, n := range []int{0, 1, 7, 8, 9, 63, 64, 65, 1000} {
+	for _, a := range []*arena{nil, {}} {
+		testColumnBuffers(t, a)
+		a.release()
+	}
+}
+
+func testColumnBuffers(t *testing.T, a *arena) {
+	for _, n := range []int{0, 1, 7, 8, 9, 63, 64, 65, 1000, 100_000} {
 		for _, pattern := range []func(i int) bool{
 			func(int) bool { return true },
 			func(int) bool { return false },
@@ -166,7 +175,7 @@ func TestColumnBuffers(t *testing.T) {
 			func(i int) bool { return i >= n/2 },
 			func(i int) bool { return i < n/2 },
 		} {
-			sb, ib, fb := newStrBuf(), &numBuf[int64]{}, &numBuf[float64]{}
+			sb, ib, fb := newStrBuf(a, colSize{}), newNumBuf[int64](a, colSize{}), newNumBuf[float64](a, colSize{vals: n / 2})
 			wantS := array.NewStringBuilder(memory.DefaultAllocator)
 			wantI := array.NewInt64Builder(memory.DefaultAllocator)
 			for i := range n {
@@ -196,6 +205,11 @@ func TestColumnBuffers(t *testing.T) {
 			gotF := fb.newArray(arrow.PrimitiveTypes.Float64)
 			if gotF.NullN() != wi.NullN() || gotF.Len() != n {
 				t.Fatalf("n=%d: floats %v", n, gotF)
+			}
+			for i := range n {
+				if gotF.IsValid(i) && gotF.(*array.Float64).Value(i) != float64(i) {
+					t.Fatalf("n=%d: float %d is %v", n, i, gotF.(*array.Float64).Value(i))
+				}
 			}
 		}
 	}

@@ -22,6 +22,7 @@ func (c *Compactor) writeFiles(ctx context.Context, p loglake.Partition, v *View
 	cfg := &chunkConfig{
 		tsField: c.tsField, tenantField: c.tenantField, tenant: p.Tenant, rules: c.rules,
 		pinned: c.pinned, maxColumns: c.opts.MaxColumns, seed: map[string]Type{},
+		arenas: c.wholeMax() > 0, // the same threshold: buffers of the same pool
 	}
 	if v.man != nil {
 		for _, f := range v.man.Schema {

@@ -36,7 +36,7 @@ const (
 	// Min is the smallest buffer [Get] allocates.
 	Min = 8 << 20
 	// KeepBytes is the most memory the pool keeps for reuse.
-	KeepBytes = 256 << 20
+	KeepBytes = 128 << 20
 	// KeepBuffers is the most buffers the pool keeps for reuse.
 	KeepBuffers = 32
 	keepMax     = 256 << 20 // larger buffers are not kept
@@ -47,14 +47,14 @@ const (
 // tests.
 var idle = 30 * time.Second
 
-// checked makes Put unmap every buffer at once instead of pooling it, so
-// that a use after Put faults rather than reading a reused buffer. Tests
-// set it (SetChecked).
+// checked: see SetChecked.
 var checked atomic.Bool
 
-// SetChecked turns checking on or off for tests: while on, [Put] unmaps
-// buffers at once (where they are mapped), so that any use of a buffer
-// after Put crashes the test.
+// SetChecked turns checking on or off, for tests. While on, [Put] unmaps
+// buffers at once (where they are mapped) instead of pooling them, so
+// that any use of a buffer after Put crashes the test, and [Get] fills
+// new buffers with garbage, as a reused buffer may hold, so that a caller
+// that counts on zeroed memory reads garbage.
 func SetChecked(on bool) { checked.Store(on) }
 
 // mapped is the total capacity of the buffers mapped outside the Go heap
@@ -116,7 +116,13 @@ func Get(n int) *Buf {
 	if n > size || n < 0 {
 		panic(fmt.Sprintf("bigmem: buffer of %d bytes", n))
 	}
-	return alloc(size)
+	b := alloc(size)
+	if checked.Load() {
+		for i := range b.b {
+			b.b[i] = 0xa5
+		}
+	}
+	return b
 }
 
 // Put gives b back to the pool, or frees it if the pool is full. b's

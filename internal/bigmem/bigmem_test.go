@@ -77,4 +77,9 @@ func TestChecked(t *testing.T) {
 	if b.Bytes() != nil {
 		t.Fatal("a released buffer still has memory")
 	}
+	b = Get(1)
+	defer Put(b)
+	if buf := b.Bytes(); buf[0] == 0 || buf[len(buf)-1] == 0 {
+		t.Fatal("a checked buffer starts out zeroed")
+	}
 }
