@@ -51,11 +51,10 @@ func ReadWhole(r io.Reader, size int, c loglake.Compression) (*Whole, error) {
 		w.Data = comp
 		return w, nil
 	case loglake.CompressionZstd:
-		var h zstd.Header
 		// A size beyond the decoders' limit fails in DecodeAll.
-		if err := h.Decode(comp); err == nil && h.HasFCS && h.FrameContentSize <= zstdMaxDecoded {
+		if n, ok := DecodedSize(comp, c); ok {
 			// DecodeAll wants room for the frame plus a little slack.
-			w.plain = bigmem.Get(int(h.FrameContentSize) + 64)
+			w.plain = bigmem.Get(int(n) + 64)
 		}
 	}
 	var dst []byte
