@@ -189,25 +189,13 @@ func (d *objectDecoder) eachBlock(ctx context.Context, lake *loglake.Lake, o Obj
 	}
 	var src io.Reader = br
 	if d.wholeMax > 0 && codec != loglake.CompressionGzip && o.Size > 0 && o.Size <= wholeCompressedMax {
-		select {
-		case d.slots <- struct{}{}:
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-		d.comp = slices.Grow(d.comp[:0], int(o.Size))[:o.Size]
-		if _, err := io.ReadFull(br, d.comp); err != nil {
-			<-d.slots
-			return fmt.Errorf("compact: read %s: %w", o.Key, err)
-		}
-		w, ok, err := rawcodec.DecodeWhole(d.comp, codec, d.wholeMax)
+		w, err := d.readWhole(ctx, br, o, codec)
 		if err != nil {
-			<-d.slots
-			return fmt.Errorf("compact: %s: %w", o.Key, err)
+			return err
 		}
-		if ok {
+		if w != nil {
 			return d.eachWholeBlock(w, fn)
 		}
-		<-d.slots
 		src = bytes.NewReader(d.comp) // stream from the compressed bytes
 	}
 	var r io.Reader
@@ -280,6 +268,31 @@ func (d *objectDecoder) eachBlock(ctx context.Context, lake *loglake.Lake, o Obj
 			return fmt.Errorf("compact: read %s: %w", o.Key, err)
 		}
 	}
+}
+
+// readWhole reads raw object o from br into d.comp and decodes it whole,
+// taking a slot for it. It returns nil, with the slot given back, when o
+// is to be streamed from d.comp instead (see rawcodec.DecodeWhole).
+func (d *objectDecoder) readWhole(ctx context.Context, br io.Reader, o ObjectRef, codec loglake.Compression) (w *rawcodec.Whole, err error) {
+	select {
+	case d.slots <- struct{}{}:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	defer func() {
+		if w == nil {
+			<-d.slots
+		}
+	}()
+	d.comp = slices.Grow(d.comp[:0], int(o.Size))[:o.Size]
+	if _, err := io.ReadFull(br, d.comp); err != nil {
+		return nil, fmt.Errorf("compact: read %s: %w", o.Key, err)
+	}
+	w, _, err = rawcodec.DecodeWhole(d.comp, codec, d.wholeMax)
+	if err != nil {
+		return nil, fmt.Errorf("compact: %s: %w", o.Key, err)
+	}
+	return w, nil
 }
 
 // eachWholeBlock calls fn with blocks of d.block bytes or so, whole lines,
