@@ -210,11 +210,31 @@ func run(ctx context.Context, cfg config) error {
 	return nil
 }
 
-// measure runs r's measurement cfg.runs times on each engine, alternating
-// which goes first, and records the samples. prepare makes the task of one
-// engine for one run (and clears what that run writes).
+// shortTime and shortRuns: a measurement whose medians are both under
+// shortTime seconds is run shortRuns times the requested runs. A query of
+// a few milliseconds in a fresh process varies by more than its own
+// length with what else the machine does; more runs of it cost little.
+const (
+	shortTime = 0.05
+	shortRuns = 3
+)
+
+// measure runs r's measurement runs times on each engine (shortRuns times
+// that for a short one), alternating which goes first, and records the
+// samples. prepare makes the task of one engine for one run (and clears
+// what that run writes).
 func measure(ctx context.Context, runs int, r *row, prepare func(engine string) (task, error)) {
-	for i := range runs {
+	measureRounds(ctx, 0, runs, r, prepare)
+	if r.lake.ok() && r.duck.ok() && r.lake.median() < shortTime && r.duck.median() < shortTime {
+		measureRounds(ctx, runs, shortRuns*runs, r, prepare)
+	}
+	logf("%-18s %-26s loglake %s  duckdb %s", r.stage, r.scope, brief(&r.lake), brief(&r.duck))
+}
+
+// measureRounds runs rounds from up to to, alternating which engine goes
+// first.
+func measureRounds(ctx context.Context, from, to int, r *row, prepare func(engine string) (task, error)) {
+	for i := from; i < to; i++ {
 		order := []string{engineLoglake, engineDuckDB}
 		if i%2 == 1 {
 			order[0], order[1] = order[1], order[0]
@@ -235,7 +255,6 @@ func measure(ctx context.Context, runs int, r *row, prepare func(engine string) 
 			s.add(res, err)
 		}
 	}
-	logf("%-18s %-26s loglake %s  duckdb %s", r.stage, r.scope, brief(&r.lake), brief(&r.duck))
 }
 
 func brief(s *samples) string {
