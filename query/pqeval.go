@@ -2,10 +2,12 @@ package query
 
 import (
 	"bytes"
+	"encoding/binary"
 	"io"
+	"math/bits"
 	"sync"
+	"unsafe"
 
-	"github.com/parquet-go/parquet-go"
 	"github.com/parquet-go/parquet-go/encoding"
 
 	"github.com/loglake/loglake/compact"
@@ -35,6 +37,7 @@ type pqScratch struct {
 	sel     []bool // per row of the row group: every column evaluated so far is TRUE
 	hits    []bool
 	dictHit []bool
+	hv      []byte // keepDictRuns' hits of a page's values
 	cand    []int32
 	pcand   []int32 // a page's rows kept, for capture
 	order   []int
@@ -115,7 +118,7 @@ func (pt *partTask) evalColumn(pf *pqFile, rgi int, ev *pqEval, sel []bool, rang
 	}
 	defer release()
 	var (
-		dict parquet.Dictionary
+		dict any // the key of the dictionary dictHit is for
 		row  int // first row of the page
 		ri   int
 	)
@@ -161,6 +164,21 @@ func (pt *partTask) evalColumn(pf *pqFile, rgi int, ev *pqEval, sel []bool, rang
 			releasePage(page)
 			continue
 		}
+		pd, hasDict := page.Dict()
+		if rp, ok := page.(*rawPage); ok && hasDict && rp.defEnc != nil && rp.skip == 0 {
+			// Straight from the encoded levels, the common case of a
+			// dictionary-encoded string column read by rawPages.
+			if pd.key != dict {
+				dict = pd.key
+				dictHit = dictHits(dictHit[:0], pd, l.typ, testBytes, testInt, boolRes)
+			}
+			scr.hv = keepDictRuns(ps, rp.defEnc, nullOK, rp.idx, dictHit, scr.hv)
+			if err := pt.capturePage(capture, page, l, row, ps, ranges != nil, scr); err != nil {
+				return 0, err
+			}
+			row += nrows
+			continue
+		}
 		def := page.DefinitionLevels()
 		if len(def) != 0 && len(def) != nrows {
 			releasePage(page)
@@ -181,26 +199,11 @@ func (pt *partTask) evalColumn(pf *pqFile, rgi int, ev *pqEval, sel []bool, rang
 				j++
 			}
 		}
-		switch pd := page.Dictionary(); {
-		case pd != nil:
-			if pd != dict {
-				dict = pd
-				dictHit = dictHit[:0]
-				for i := range pd.Len() {
-					v := pd.Index(int32(i))
-					var h bool
-					switch {
-					case isStr:
-						h = testBytes(v.ByteArray())
-					case l.typ == compact.TypeInt64 && v.Kind() == parquet.Int32:
-						h = testInt(int64(v.Int32()))
-					case l.typ == compact.TypeInt64:
-						h = testInt(v.Int64())
-					case l.typ == compact.TypeBool:
-						h = boolRes[b2i(v.Boolean())]
-					}
-					dictHit = append(dictHit, h)
-				}
+		switch {
+		case hasDict:
+			if pd.key != dict {
+				dict = pd.key
+				dictHit = dictHits(dictHit[:0], pd, l.typ, testBytes, testInt, boolRes)
 			}
 			keepDict(ps, def, nullOK, vals.Int32(), dictHit)
 		case isStr:
@@ -234,18 +237,8 @@ func (pt *partTask) evalColumn(pf *pqFile, rgi int, ev *pqEval, sel []bool, rang
 			releasePage(page)
 			return 0, errRowCount
 		}
-		if capture != nil && *capture != nil {
-			pc := scr.pcand[:0]
-			for r, b := range ps {
-				if b {
-					pc = append(pc, int32(row+r))
-				}
-			}
-			scr.pcand = pc
-			ci := 0
-			if len(pc) > 0 && (!(*capture).appendPage(page, l, int32(row), pc, &ci, ranges != nil) || ci != len(pc)) {
-				*capture = nil
-			}
+		if err := pt.capturePage(capture, page, l, row, ps, ranges != nil, scr); err != nil {
+			return 0, err
 		}
 		row += nrows
 		releasePage(page)
@@ -264,9 +257,155 @@ func (pt *partTask) evalColumn(pf *pqFile, rgi int, ev *pqEval, sel []bool, rang
 	return live, nil
 }
 
+// capturePage appends the values of page at the rows ps keeps to
+// *capture, if set; when it cannot take them from the page it clears
+// *capture (the rows are read later value by value).
+func (pt *partTask) capturePage(capture **pqVec, page pqPage, l pqLeaf, row int, ps []bool, seek bool, scr *pqScratch) error {
+	if capture == nil || *capture == nil {
+		return nil
+	}
+	pc := scr.pcand[:0]
+	for r, b := range ps {
+		if b {
+			pc = append(pc, int32(row+r))
+		}
+	}
+	scr.pcand = pc
+	ci := 0
+	if len(pc) > 0 && (!(*capture).appendPage(page, l, int32(row), pc, &ci, seek) || ci != len(pc)) {
+		*capture = nil
+	}
+	return nil
+}
+
+// keepDictRuns is keepDict for a page whose definition levels are still
+// encoded (defEnc, checked by countDefined): the runs of NULLs are
+// applied a run or eight rows at a time, and the dictionary is looked up
+// only for the rows with a value. hv is scratch space, returned for
+// reuse.
+func keepDictRuns(ps []bool, defEnc []byte, nullOK bool, idx []int32, dictHit []bool, hv []byte) []byte {
+	hit := boolBytes(dictHit)
+	hv = hv[:0]
+	for _, i := range idx { // in range: decodeIndexes checked them
+		hv = append(hv, hit[i])
+	}
+	sel := boolBytes(ps)
+	null := b2u8(nullOK)
+	nullFill := uint64(null) * 0x0101010101010101
+	r, j := 0, 0
+	for runs := (defRuns{src: defEnc, left: len(sel)}); runs.left > 0; {
+		v, c, packed, ok := runs.next()
+		if !ok {
+			break // countDefined checked the runs: not reached
+		}
+		switch {
+		case packed == nil && v == 0:
+			for k := range sel[r : r+c] {
+				sel[r+k] &= null
+			}
+			r += c
+		case packed == nil:
+			for k, h := range hv[j : j+c] {
+				sel[r+k] &= h
+			}
+			r, j = r+c, j+c
+		default:
+			for _, b := range packed {
+				n := min(8, c)
+				if n < 8 {
+					b &= 1<<n - 1
+				}
+				switch {
+				case n == 8 && b == 0xff: // eight values
+					x := binary.LittleEndian.Uint64(sel[r:])
+					binary.LittleEndian.PutUint64(sel[r:], x&binary.LittleEndian.Uint64(hv[j:]))
+					j, b = j+8, 0
+				case n == 8:
+					// Bytes of NULL rows take nullOK, the others
+					// stay for their value (sel's bytes are 0 or 1).
+					x := binary.LittleEndian.Uint64(sel[r:])
+					m := bitBytes[b]
+					binary.LittleEndian.PutUint64(sel[r:], x&(m|nullFill))
+				default:
+					for k := range n {
+						if b>>k&1 == 0 {
+							sel[r+k] &= null
+						}
+					}
+				}
+				for ; b != 0; b &= b - 1 {
+					sel[r+bits.TrailingZeros8(b)] &= hv[j]
+					j++
+				}
+				r += n
+				c -= n
+			}
+		}
+	}
+	return hv
+}
+
+// dictHits appends to dst whether each value of dictionary d, of a column
+// of type typ, passes the test for its kind (FALSE for values of a kind
+// the column's type does not have).
+func dictHits(dst []bool, d pqDict, typ compact.Type, testBytes func([]byte) bool, testInt func(int64) bool, boolRes [2]bool) []bool {
+	isStr := typ == compact.TypeString || typ == compact.TypeJSON
+	vals := d.vals
+	switch k := vals.Kind(); {
+	case isStr && k == encoding.ByteArray:
+		data, offs := vals.ByteArray()
+		for i := range min(d.n, len(offs)-1) {
+			dst = append(dst, testBytes(data[offs[i]:offs[i+1]]))
+		}
+	case typ == compact.TypeInt64 && k == encoding.Int32:
+		for _, v := range vals.Int32()[:min(d.n, len(vals.Int32()))] {
+			dst = append(dst, testInt(int64(v)))
+		}
+	case typ == compact.TypeInt64 && k == encoding.Int64:
+		for _, v := range vals.Int64()[:min(d.n, len(vals.Int64()))] {
+			dst = append(dst, testInt(v))
+		}
+	case typ == compact.TypeBool && k == encoding.Boolean:
+		bits := vals.Boolean()
+		for i := range min(d.n, 8*len(bits)) {
+			dst = append(dst, boolRes[bits[i/8]>>(i%8)&1])
+		}
+	}
+	for len(dst) < d.n {
+		dst = append(dst, false)
+	}
+	return dst
+}
+
 // keepDict is keep for dictionary indexes idx: a non-NULL row stays when
 // its entry's dictHit is set (an index out of range is corrupt: FALSE).
+// Pages without NULLs whose indexes are all in range take a loop without
+// a branch on the rows' outcomes, which are as random as the data (pages
+// with encoded levels take keepDictRuns); any other page the row-by-row
+// one.
 func keepDict(ps []bool, def []byte, nullOK bool, idx []int32, dictHit []bool) {
+	if len(def) != 0 || len(idx) < len(ps) {
+		keepDictSlow(ps, def, nullOK, idx, dictHit)
+		return
+	}
+	idx = idx[:len(ps)]
+	n := uint32(len(dictHit))
+	var bad uint32
+	for _, i := range idx {
+		bad |= b2u32(uint32(i) >= n)
+	}
+	if bad != 0 {
+		keepDictSlow(ps, def, nullOK, idx, dictHit)
+		return
+	}
+	hit, sel := boolBytes(dictHit), boolBytes(ps)
+	for r, i := range idx {
+		sel[r] &= hit[i]
+	}
+}
+
+// keepDictSlow is keepDict row by row, for any page.
+func keepDictSlow(ps []bool, def []byte, nullOK bool, idx []int32, dictHit []bool) {
 	j := 0
 	for r := range ps {
 		if len(def) != 0 && def[r] == 0 {
@@ -308,6 +447,22 @@ func keepBits(ps []bool, def []byte, nullOK bool, bits []byte, res [2]bool) {
 		}
 		j++
 	}
+}
+
+// b2u8 is b as a byte, 0 or 1, without a branch.
+func b2u8(b bool) uint8 {
+	return *(*uint8)(unsafe.Pointer(&b))
+}
+
+// b2u32 is b as 0 or 1.
+func b2u32(b bool) uint32 { return uint32(b2u8(b)) }
+
+// boolBytes views bools as bytes, each 0 or 1.
+func boolBytes(b []bool) []byte {
+	if len(b) == 0 {
+		return nil
+	}
+	return unsafe.Slice((*byte)(unsafe.Pointer(&b[0])), len(b))
 }
 
 func b2i(b bool) int {

@@ -19,13 +19,24 @@ import (
 	"github.com/parquet-go/parquet-go/format"
 )
 
-// pqPage is what the scans read of a page. A parquet.Page has it, and so
-// has rawPage, a page rawPages decodes itself.
+// pqPage is what the scans read of a page: a parquet.Page (goPage) or a
+// page rawPages decodes itself (rawPage).
 type pqPage interface {
 	NumRows() int64
 	DefinitionLevels() []byte
+	// Data returns the page's non-NULL values, or their dictionary
+	// indexes (Int32) when the page has a dictionary.
 	Data() encoding.Values
-	Dictionary() parquet.Dictionary
+	// Dict returns the page's dictionary; ok is false for a page
+	// without one.
+	Dict() (d pqDict, ok bool)
+}
+
+// pqDict is a page's dictionary.
+type pqDict struct {
+	vals encoding.Values
+	n    int // values in vals
+	key  any // the same for the pages that share the dictionary
 }
 
 // pqPages reads the pages of a column chunk: parquet-go's reader
@@ -45,23 +56,35 @@ func (p goPages) ReadPage() (pqPage, error) {
 	if err != nil {
 		return nil, err
 	}
-	return pg, nil
+	return &goPage{pg}, nil
+}
+
+// goPage is a page read by parquet-go.
+type goPage struct{ parquet.Page }
+
+func (p *goPage) Dict() (pqDict, bool) {
+	d := p.Page.Dictionary()
+	if d == nil {
+		return pqDict{}, false
+	}
+	return pqDict{vals: d.Page().Data(), n: d.Len(), key: d}, true
 }
 
 // releasePage gives a page read through goPages back to parquet-go.
 func releasePage(p pqPage) {
-	if pp, ok := p.(parquet.Page); ok {
-		parquet.Release(pp)
+	if gp, ok := p.(*goPage); ok {
+		parquet.Release(gp.Page)
 	}
 }
 
 // rawPages reads the data pages of a BYTE_ARRAY column chunk that has no
-// dictionary, no repetition and at most one definition level (every
-// string column loglake's compaction writes without a dictionary, such
-// as long paths): page headers are decoded in place from the fetched
+// repetition and at most one definition level (every string column
+// loglake's compaction writes: long paths without a dictionary, repeated
+// values with one): page headers are decoded in place from the fetched
 // bytes, each page is decompressed into one buffer reused for the whole
 // chunk, and its values are decoded in place there (DELTA_LENGTH_BYTE_ARRAY)
-// or into a second buffer (PLAIN).
+// or into a second buffer (PLAIN, and the dictionary page's values); a
+// dictionary-encoded page's indexes are decoded into a third, reused too.
 //
 // parquet-go's reader copies each page through a bufio.Reader and
 // decompresses and decodes it into fresh pooled buffers: for a search of
@@ -79,6 +102,11 @@ type rawPages struct {
 	numRows int64
 	target  int64 // rows before target are skipped (SeekToRow)
 	k       int   // with oi: the next page's index
+	// dictPos is the dictionary page's offset (0: none); dict its
+	// values once read.
+	dictPos  int64
+	dictRead bool
+	dict     rawDict
 
 	rd   thrift.BytesReader
 	dec  *thrift.Decoder
@@ -94,6 +122,15 @@ type rawPageBufs struct {
 	offs    []uint32
 	def     []byte
 	scratch []byte // page bytes that are in no window
+	idx     []int32
+	dict    []byte // the dictionary's values
+	dictOff []uint32
+}
+
+// rawDict is the dictionary of a chunk rawPages reads.
+type rawDict struct {
+	data []byte
+	offs []uint32
 }
 
 var rawPageBufsPool = sync.Pool{New: func() any { return new(rawPageBufs) }}
@@ -102,17 +139,42 @@ var rawPageBufsPool = sync.Pool{New: func() any { return new(rawPageBufs) }}
 // ReadPage.
 type rawPage struct {
 	rows int64
-	def  []byte
-	data []byte
-	offs []uint32
+	// defEnc are the encoded definition levels (checked by
+	// countDefined), nil for a column without NULLs; def are they
+	// expanded, in *defBuf, once asked for; skip rows of them are
+	// dropped (slice).
+	defEnc []byte
+	def    []byte
+	defBuf *[]byte
+	skip   int
+	data   []byte
+	offs   []uint32
+	dict   *rawDict // nil unless the page is dictionary-encoded
+	idx    []int32  // with dict: one index per non-NULL row
 }
 
-func (p *rawPage) NumRows() int64                 { return p.rows }
-func (p *rawPage) DefinitionLevels() []byte       { return p.def }
-func (p *rawPage) Data() encoding.Values          { return encoding.ByteArrayValues(p.data, p.offs) }
-func (p *rawPage) Dictionary() parquet.Dictionary { return nil }
-func (p *rawPages) SeekToRow(row int64) error     { p.target = row; return nil }
-func (p *rawPages) release()                      { rawPageBufsPool.Put(p.bufs) }
+func (p *rawPage) NumRows() int64 { return p.rows }
+func (p *rawPage) DefinitionLevels() []byte {
+	if p.defEnc != nil && p.def == nil {
+		*p.defBuf = expandDefLevels((*p.defBuf)[:0], p.defEnc, p.skip+int(p.rows))
+		p.def = (*p.defBuf)[p.skip:]
+	}
+	return p.def
+}
+func (p *rawPage) Data() encoding.Values {
+	if p.dict != nil {
+		return encoding.Int32Values(p.idx)
+	}
+	return encoding.ByteArrayValues(p.data, p.offs)
+}
+func (p *rawPage) Dict() (pqDict, bool) {
+	if p.dict == nil {
+		return pqDict{}, false
+	}
+	return pqDict{vals: encoding.ByteArrayValues(p.dict.data, p.dict.offs), n: len(p.dict.offs) - 1, key: p.dict}, true
+}
+func (p *rawPages) SeekToRow(row int64) error { p.target = row; return nil }
+func (p *rawPages) release()                  { rawPageBufsPool.Put(p.bufs) }
 func (p *rawPages) fail(err error) (pqPage, error) {
 	return nil, fmt.Errorf("page at %d: %w", p.pos, err)
 }
@@ -121,9 +183,11 @@ func (p *rawPages) fail(err error) (pqPage, error) {
 // chunk's metadata, so the file is corrupt.
 var errRawPage = errors.New("page does not match its column chunk's metadata")
 
-// rawEligible reports whether rawPages reads chunk md of column col.
+// rawEligible reports whether rawPages reads chunk md of column col. A
+// chunk with dictionary-encoded pages must say where its dictionary page
+// is (some writers leave it at the first data page's offset instead).
 func rawEligible(col *parquet.Column, md *format.ColumnMetaData) bool {
-	if md.Type != format.ByteArray || md.DictionaryPageOffset != 0 || col.MaxRepetitionLevel() != 0 || col.MaxDefinitionLevel() > 1 {
+	if md.Type != format.ByteArray || col.MaxRepetitionLevel() != 0 || col.MaxDefinitionLevel() > 1 {
 		return false
 	}
 	if md.Codec != format.Uncompressed && md.Codec != format.Zstd {
@@ -132,6 +196,10 @@ func rawEligible(col *parquet.Column, md *format.ColumnMetaData) bool {
 	for _, e := range md.Encoding {
 		switch e {
 		case format.Plain, format.DeltaLengthByteArray, format.RLE:
+		case format.RLEDictionary, format.PlainDictionary:
+			if md.DictionaryPageOffset == 0 {
+				return false
+			}
 		default:
 			return false
 		}
@@ -140,7 +208,7 @@ func rawEligible(col *parquet.Column, md *format.ColumnMetaData) bool {
 }
 
 func newRawPages(c *chunkReader, col *parquet.Column, md *format.ColumnMetaData, base, end, numRows int64, oi parquet.OffsetIndex) *rawPages {
-	p := &rawPages{c: c, oi: oi, maxDef: col.MaxDefinitionLevel(), pos: base, end: end, numRows: numRows}
+	p := &rawPages{c: c, oi: oi, maxDef: col.MaxDefinitionLevel(), pos: base, end: end, numRows: numRows, dictPos: md.DictionaryPageOffset}
 	p.zstd = md.Codec == format.Zstd
 	p.rd = (&thrift.CompactProtocol{}).NewReaderFromBytes(nil)
 	p.dec = thrift.NewDecoder(p.rd)
@@ -149,6 +217,13 @@ func newRawPages(c *chunkReader, col *parquet.Column, md *format.ColumnMetaData,
 }
 
 func (p *rawPages) ReadPage() (pqPage, error) {
+	if p.dictPos != 0 && !p.dictRead {
+		// The dictionary comes first, also when the pages before the
+		// target are skipped.
+		if err := p.readDict(); err != nil {
+			return p.fail(err)
+		}
+	}
 	if p.target > p.row && p.oi != nil {
 		// Jump to the page holding the target row.
 		for p.k+1 < p.oi.NumPages() && p.oi.FirstRowIndex(p.k+1) <= p.target {
@@ -166,6 +241,8 @@ func (p *rawPages) ReadPage() (pqPage, error) {
 		}
 		var rows int64
 		switch {
+		case p.hdr.Type == format.DictionaryPage:
+			return p.fail(fmt.Errorf("%w: a second dictionary page", errRawPage))
 		case p.hdr.Type == format.DataPageV2 && p.hdr.DataPageHeaderV2.Valid:
 			rows = int64(p.hdr.DataPageHeaderV2.V.NumRows)
 		case p.hdr.Type == format.DataPage && p.hdr.DataPageHeader.Valid:
@@ -193,6 +270,52 @@ func (p *rawPages) ReadPage() (pqPage, error) {
 		}
 		return &p.page, nil
 	}
+}
+
+// readDict reads the chunk's dictionary page, at p.dictPos.
+func (p *rawPages) readDict() error {
+	at := p.pos
+	p.pos = p.dictPos
+	b, err := p.header()
+	if err != nil {
+		return err
+	}
+	if at == p.dictPos {
+		at += int64(len(b))
+	}
+	p.pos = at
+	h := &p.hdr.DictionaryPageHeader
+	if p.hdr.Type != format.DictionaryPage || !h.Valid {
+		return fmt.Errorf("%w: page type %v where the dictionary page is", errRawPage, p.hdr.Type)
+	}
+	if h.V.Encoding != format.Plain && h.V.Encoding != format.PlainDictionary {
+		return fmt.Errorf("%w: dictionary encoding %v", errRawPage, h.V.Encoding)
+	}
+	body := b[len(b)-int(p.hdr.CompressedPageSize):]
+	if p.hdr.CRC != 0 && uint32(p.hdr.CRC) != crc32.ChecksumIEEE(body) {
+		return fmt.Errorf("%w: crc32 checksum mismatch", parquet.ErrCorrupted)
+	}
+	bf := p.bufs
+	if p.zstd {
+		if bf.body, err = decompressPage(bf.body, body, int(p.hdr.UncompressedPageSize)); err != nil {
+			return err
+		}
+		body = bf.body
+	}
+	if bf.dict, bf.dictOff, err = plainBytes.DecodeByteArray(bf.dict, body, bf.dictOff); err != nil {
+		return err
+	}
+	n := len(bf.dictOff) - 1
+	if len(bf.dictOff) == 0 {
+		n = 0
+		bf.dictOff = append(bf.dictOff, 0)
+	}
+	if n != int(h.V.NumValues) {
+		return fmt.Errorf("%w: dictionary of %d values, its header says %d", errRawPage, n, h.V.NumValues)
+	}
+	p.dict = rawDict{data: bf.dict, offs: bf.dictOff}
+	p.dictRead = true
+	return nil
 }
 
 // header decodes the page header at p.pos into p.hdr and returns the
@@ -265,10 +388,7 @@ func (p *rawPages) decode(b []byte, rows int64) error {
 			return fmt.Errorf("%w: level lengths %d+%d", errRawPage, rl, dl)
 		}
 		if p.maxDef > 0 {
-			if bf.def, err = decodeDefLevels(bf.def, body[rl:rl+dl], nv); err != nil {
-				return err
-			}
-			def = bf.def
+			def = body[rl : rl+dl]
 		}
 		vals = body[rl+dl:]
 		if p.zstd && (!h.IsCompressed.Valid || h.IsCompressed.V) {
@@ -295,23 +415,23 @@ func (p *rawPages) decode(b []byte, rows int64) error {
 			if n < 0 || n > len(data)-4 {
 				return fmt.Errorf("%w: definition levels of %d bytes", errRawPage, n)
 			}
-			if bf.def, err = decodeDefLevels(bf.def, data[4:4+n], nv); err != nil {
-				return err
-			}
-			def = bf.def
+			def = data[4 : 4+n]
 			data = data[4+n:]
 		}
 		vals = data
 		enc = h.Encoding
 	}
+	// def holds the encoded definition levels (nil: none); they are
+	// expanded when asked for (rawPage.DefinitionLevels).
 	nonNull := nv
 	if def != nil {
-		nonNull = 0
-		for _, d := range def {
-			nonNull += int(d)
+		if nonNull, err = countDefined(def, nv); err != nil {
+			return err
 		}
 	}
 	switch enc {
+	case format.RLEDictionary, format.PlainDictionary:
+		return p.decodeIndexes(vals, rows, def, nonNull)
 	case format.Plain:
 		bf.vals, bf.offs, err = plainBytes.DecodeByteArray(bf.vals, vals, bf.offs)
 	case format.DeltaLengthByteArray:
@@ -345,50 +465,186 @@ func (p *rawPages) decode(b []byte, rows int64) error {
 	if enc == format.DeltaLengthByteArray && own {
 		data = p.page.data
 	}
-	p.page = rawPage{rows: rows, def: def, data: data, offs: bf.offs}
+	p.page = rawPage{rows: rows, defEnc: def, defBuf: &bf.def, data: data, offs: bf.offs}
+	return nil
+}
+
+// decodeIndexes decodes the dictionary indexes of a data page's nonNull
+// values from vals (a bit width, then RLE/bit-packed runs) into p.page.
+func (p *rawPages) decodeIndexes(vals []byte, rows int64, def []byte, nonNull int) error {
+	if !p.dictRead {
+		return fmt.Errorf("%w: dictionary-encoded page without a dictionary", errRawPage)
+	}
+	bf := p.bufs
+	idx := bf.idx[:0]
+	if nonNull > 0 {
+		if len(vals) == 0 {
+			return errRowCount
+		}
+		if err := checkHybrid(vals[1:], uint(vals[0]), nonNull); err != nil {
+			return err
+		}
+		var err error
+		if idx, err = dictIndexes.DecodeInt32(idx, vals); err != nil {
+			return err
+		}
+		bf.idx = idx
+		if len(idx) < nonNull {
+			return errRowCount
+		}
+		idx = idx[:nonNull]
+		n := uint32(len(p.dict.offs) - 1)
+		var bad uint32
+		for _, i := range idx {
+			bad |= b2u32(uint32(i) >= n)
+		}
+		if bad != 0 {
+			return fmt.Errorf("%w: dictionary index out of range", errRawPage)
+		}
+	}
+	p.page = rawPage{rows: rows, defEnc: def, defBuf: &bf.def, dict: &p.dict, idx: idx}
 	return nil
 }
 
 // slice drops the page's first n rows.
 func (pg *rawPage) slice(n int) {
 	nn := n
-	if pg.def != nil {
+	if pg.defEnc != nil {
 		nn = 0
-		for _, d := range pg.def[:n] {
+		for _, d := range pg.DefinitionLevels()[:n] {
 			nn += int(d)
 		}
 		pg.def = pg.def[n:]
+		pg.skip += n
 	}
-	pg.offs = pg.offs[nn:]
+	if pg.dict != nil {
+		pg.idx = pg.idx[nn:]
+	} else {
+		pg.offs = pg.offs[nn:]
+	}
 	pg.rows -= int64(n)
 }
 
 var (
 	plainBytes       plain.Encoding
 	deltaLengthBytes delta.LengthByteArrayEncoding
-	defLevels        = rle.Encoding{BitWidth: bits.Len(1)}
+	dictIndexes      rle.DictionaryEncoding
 )
 
-// decodeDefLevels decodes n definition levels (0 or 1) from src into dst.
-func decodeDefLevels(dst, src []byte, n int) ([]byte, error) {
+// countDefined checks the RLE/bit-packed hybrid runs of n definition
+// levels (0 or 1) in src and returns how many are 1. What it accepts,
+// defRuns walks and expandDefLevels expands without fail.
+func countDefined(src []byte, n int) (int, error) {
 	if err := checkHybrid(src, 1, n); err != nil {
-		return dst, err
+		return 0, err
 	}
-	dst, err := defLevels.DecodeLevels(dst[:0], src)
-	if err != nil {
-		return dst, err
+	ones, total := 0, 0
+	for r := (defRuns{src: src, left: n}); r.left > 0; {
+		v, c, packed, ok := r.next()
+		if !ok {
+			return 0, fmt.Errorf("%w: %d definition levels for %d values", errRawPage, total, n)
+		}
+		if packed == nil {
+			if v > 1 {
+				return 0, fmt.Errorf("%w: definition level %d", errRawPage, v)
+			}
+			ones += int(v) * c
+		} else {
+			for k, b := range packed {
+				if k == len(packed)-1 && c%8 != 0 {
+					b &= 1<<(c%8) - 1 // the padding of the last group
+				}
+				ones += bits.OnesCount8(b)
+			}
+		}
+		total += c
 	}
-	if len(dst) < n {
-		return dst, fmt.Errorf("%w: %d definition levels for %d values", errRawPage, len(dst), n)
+	return ones, nil
+}
+
+// defRuns walks the runs of definition levels (bit width 1) that
+// countDefined checked, up to left values.
+type defRuns struct {
+	src  []byte
+	left int
+}
+
+// next returns the next run, clipped to the values left: c values v (an
+// RLE run; packed nil) or c values bit-packed in packed, the first in
+// the lowest bit. ok is false when src ends first.
+func (r *defRuns) next() (v byte, c int, packed []byte, ok bool) {
+	for len(r.src) > 0 {
+		h, k := binary.Uvarint(r.src)
+		if k <= 0 {
+			return 0, 0, nil, false
+		}
+		r.src = r.src[k:]
+		if h&1 == 0 {
+			if len(r.src) == 0 {
+				return 0, 0, nil, false
+			}
+			v = r.src[0]
+			r.src = r.src[1:]
+			c = int(min(h>>1, uint64(r.left)))
+			if c == 0 {
+				continue
+			}
+			r.left -= c
+			return v, c, nil, true
+		}
+		groups := h >> 1
+		if groups > uint64(len(r.src)) {
+			return 0, 0, nil, false
+		}
+		c = int(min(8*groups, uint64(r.left)))
+		packed = r.src[:(c+7)/8]
+		r.src = r.src[groups:]
+		if c == 0 {
+			continue
+		}
+		r.left -= c
+		return 0, c, packed, true
 	}
-	dst = dst[:n]
-	for _, d := range dst {
-		if d > 1 {
-			return dst, fmt.Errorf("%w: definition level %d", errRawPage, d)
+	return 0, 0, nil, false
+}
+
+// expandDefLevels appends the n definition levels of src (checked by
+// countDefined) to dst, one byte each.
+func expandDefLevels(dst, src []byte, n int) []byte {
+	for r := (defRuns{src: src, left: n}); r.left > 0; {
+		v, c, packed, ok := r.next()
+		if !ok {
+			break
+		}
+		if packed == nil {
+			for range c {
+				dst = append(dst, v)
+			}
+			continue
+		}
+		for k, b := range packed {
+			m := bitBytes[b]
+			if c-8*k >= 8 {
+				dst = binary.LittleEndian.AppendUint64(dst, m)
+				continue
+			}
+			for i := range c - 8*k {
+				dst = append(dst, byte(m>>(8*i)))
+			}
 		}
 	}
-	return dst, nil
+	return dst
 }
+
+// bitBytes[b] has byte i set to bit i of b.
+var bitBytes = func() (t [256]uint64) {
+	for b := range t {
+		for i := range 8 {
+			t[b] |= uint64(b>>i&1) << (8 * i)
+		}
+	}
+	return t
+}()
 
 // checkHybrid checks that the RLE/bit-packed hybrid runs of values of bit
 // width bw in src hold n values (and the padding of a last bit-packed

@@ -14,6 +14,7 @@ import (
 
 	"github.com/parquet-go/parquet-go"
 	"github.com/parquet-go/parquet-go/encoding"
+	"github.com/parquet-go/parquet-go/format"
 
 	"github.com/loglake/loglake"
 )
@@ -44,11 +45,11 @@ func (c rawCase) String() string {
 	return s
 }
 
-// rawCases are the string columns rawPages reads: both encodings, both
+// rawCases are the string columns rawPages reads: every encoding, both
 // page versions, compressed or not, with NULLs or without.
 func rawCases() []rawCase {
 	var cs []rawCase
-	for _, enc := range []encoding.Encoding{&parquet.Plain, &parquet.DeltaLengthByteArray} {
+	for _, enc := range []encoding.Encoding{&parquet.Plain, &parquet.DeltaLengthByteArray, &parquet.RLEDictionary} {
 		for _, v1 := range []bool{false, true} {
 			for _, z := range []bool{false, true} {
 				for _, opt := range []bool{false, true} {
@@ -166,12 +167,13 @@ func readRanges(pages pqPages, ranges []rowRange) (map[int64]*string, error) {
 		def := page.DefinitionLevels()
 		vals := page.Data()
 		value := func(j int) (string, bool) {
-			if pd := page.Dictionary(); pd != nil {
+			if pd, ok := page.Dict(); ok {
 				idx := vals.Int32()
-				if j >= len(idx) || int(idx[j]) >= pd.Len() {
+				data, offs := pd.vals.ByteArray()
+				if j >= len(idx) || idx[j] < 0 || int(idx[j]) >= pd.n || int(idx[j])+1 >= len(offs) {
 					return "", false
 				}
-				return string(pd.Index(idx[j]).ByteArray()), true
+				return string(data[offs[idx[j]]:offs[idx[j]+1]]), true
 			}
 			data, offs := vals.ByteArray()
 			if j+1 >= len(offs) {
@@ -217,8 +219,12 @@ func TestRawPages(t *testing.T) {
 	r := rand.New(rand.NewPCG(5, 6))
 	for _, c := range rawCases() {
 		t.Run(c.String(), func(t *testing.T) {
-			vals := rawTestValues(r, 3000, c.optional)
-			pf := openTestFile(t, lake, c.String()+".parquet", writeStringFile(t, c, vals, 1700))
+			n, rg := 3000, 1700
+			if c.enc == &parquet.RLEDictionary {
+				n, rg = 24000, 14000 // indexes take a few bits: more rows for several pages
+			}
+			vals := rawTestValues(r, n, c.optional)
+			pf := openTestFile(t, lake, c.String()+".parquet", writeStringFile(t, c, vals, rg))
 			base := int64(0)
 			for rgi, rg := range pf.f.RowGroups() {
 				n := rg.NumRows()
@@ -267,6 +273,14 @@ func TestRawPages(t *testing.T) {
 	}
 }
 
+// chunkStart returns the offset of a column chunk's first page.
+func chunkStart(md format.ColumnMetaData) int64 {
+	if md.DictionaryPageOffset != 0 {
+		return md.DictionaryPageOffset
+	}
+	return md.DataPageOffset
+}
+
 func show(s *string) string {
 	if s == nil {
 		return "NULL"
@@ -275,27 +289,33 @@ func show(s *string) string {
 }
 
 // TestRawPagesEligible checks which chunks rawPages takes: not those with
-// a dictionary or a codec it does not decode.
+// a codec or an encoding it does not decode.
 func TestRawPagesEligible(t *testing.T) {
 	lake := memLake(t)
-	vals := rawTestValues(rand.New(rand.NewPCG(1, 2)), 500, true)
+	rng := rand.New(rand.NewPCG(1, 2))
+	vals, full := rawTestValues(rng, 500, true), rawTestValues(rng, 500, false)
 	for _, tc := range []struct {
 		name string
 		node parquet.Node
 		want bool
 	}{
 		{"plain zstd", parquet.Optional(parquet.Compressed(parquet.String(), &parquet.Zstd)), true},
-		{"dictionary", parquet.Optional(parquet.Compressed(parquet.Encoded(parquet.String(), &parquet.RLEDictionary), &parquet.Zstd)), false},
+		{"dictionary", parquet.Optional(parquet.Compressed(parquet.Encoded(parquet.String(), &parquet.RLEDictionary), &parquet.Zstd)), true},
+		{"dictionary, required", parquet.Compressed(parquet.Encoded(parquet.String(), &parquet.RLEDictionary), &parquet.Zstd), true},
 		{"snappy", parquet.Optional(parquet.Compressed(parquet.String(), &parquet.Snappy)), false},
 		{"delta byte array", parquet.Optional(parquet.Compressed(parquet.Encoded(parquet.String(), &parquet.DeltaByteArray), &parquet.Zstd)), false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			vals, def := vals, 1
+			if !tc.node.Optional() {
+				vals, def = full, 0
+			}
 			var buf bytes.Buffer
 			w := parquet.NewWriter(&buf, parquet.NewSchema("t", parquet.Group{"s": tc.node}))
 			for _, v := range vals {
 				row := parquet.Row{parquet.NullValue().Level(0, 0, 0)}
 				if v != nil {
-					row = parquet.Row{parquet.ByteArrayValue([]byte(*v)).Level(0, 1, 0)}
+					row = parquet.Row{parquet.ByteArrayValue([]byte(*v)).Level(0, def, 0)}
 				}
 				if _, err := w.WriteRows([]parquet.Row{row}); err != nil {
 					t.Fatal(err)
@@ -331,12 +351,14 @@ func TestRawPagesEligible(t *testing.T) {
 // data is flipped in turn.
 func TestRawPagesCorrupt(t *testing.T) {
 	lake := memLake(t)
-	for _, c := range []rawCase{{&parquet.DeltaLengthByteArray, false, true, true}, {&parquet.Plain, true, true, true}, {&parquet.Plain, false, false, false}} {
+	for _, c := range []rawCase{{&parquet.DeltaLengthByteArray, false, true, true}, {&parquet.Plain, true, true, true}, {&parquet.Plain, false, false, false},
+		{&parquet.RLEDictionary, false, true, true}, {&parquet.RLEDictionary, true, false, true}} {
 		vals := rawTestValues(rand.New(rand.NewPCG(3, 4)), 300, c.optional)
 		data := writeStringFile(t, c, vals, 1000)
 		pf := openTestFile(t, lake, "good.parquet", data)
 		md := pf.f.Metadata().RowGroups[0].Columns[0].MetaData
-		from, to := md.DataPageOffset, md.DataPageOffset+min(md.TotalCompressedSize, 600)
+		from := chunkStart(md)
+		to := from + min(md.TotalCompressedSize, 600)
 		for at := from; at < to; at++ {
 			bad := bytes.Clone(data)
 			bad[at] ^= 0x5a
@@ -372,7 +394,8 @@ func FuzzRawPages(f *testing.F) {
 		data := writeStringFile(f, c, vals, 1000)
 		pf := openTestFile(f, lake, "seed.parquet", data)
 		md := pf.f.Metadata().RowGroups[0].Columns[0].MetaData
-		tmpls = append(tmpls, tmpl{data, md.DataPageOffset, md.DataPageOffset + md.TotalCompressedSize})
+		from := chunkStart(md)
+		tmpls = append(tmpls, tmpl{data, from, from + md.TotalCompressedSize})
 		w := uint8(len(tmpls) - 1)
 		f.Add(w, uint16(0), []byte{0x15, 0x04})             // page type
 		f.Add(w, uint16(3), []byte{0xff, 0xff, 0xff, 0x7f}) // sizes

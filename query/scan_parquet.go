@@ -1137,14 +1137,14 @@ func (v *pqVec) appendPage(page pqPage, l pqLeaf, row int32, cand []int32, ci *i
 	}
 	vals := page.Data()
 	kind := vals.Kind()
-	pd := page.Dictionary()
+	pd, hasDict := page.Dict()
 	var idx []int32
-	if pd != nil {
+	if hasDict {
 		if kind != encoding.Int32 {
 			return false
 		}
 		idx = vals.Int32()
-		vals = pd.Page().Data()
+		vals = pd.vals
 		kind = vals.Kind()
 	}
 	var (
@@ -1167,7 +1167,7 @@ func (v *pqVec) appendPage(page pqPage, l pqLeaf, row int32, cand []int32, ci *i
 		f64 = vals.Double()
 	case v.typ == compact.TypeFloat64 && kind == encoding.Float:
 		f32 = vals.Float()
-	case v.typ == compact.TypeBool && kind == encoding.Boolean && pd == nil:
+	case v.typ == compact.TypeBool && kind == encoding.Boolean && !hasDict:
 		bits = vals.Boolean()
 	default:
 		return false
