@@ -423,6 +423,29 @@ func memberType(m *member) Type {
 	return ""
 }
 
+// noteType widens the column of key to hold values of type t, as storing
+// such a value would, without storing one (see LineBatch.Gate).
+func (c *chunk) noteType(key []byte, t Type) {
+	i, ok := c.index[unsafeString(key)]
+	if !ok {
+		if len(c.cols) >= c.cfg.maxColumns+1 {
+			return
+		}
+		c.addColumn(string(key))
+		i = len(c.cols) - 1
+	}
+	col := c.cols[i]
+	switch {
+	case col.pinned:
+	case col.typ == "":
+		col.setType(c.mem, t)
+	case col.typ != t:
+		if w := widen(col.typ, t); w != col.typ {
+			c.convert(col, w)
+		}
+	}
+}
+
 // store appends m to col at the current row, widening col's type if it is
 // not pinned. It reports false when a pinned column cannot hold m.
 func (c *chunk) store(col *column, m *member) bool {

@@ -1,6 +1,7 @@
 package compact
 
 import (
+	"bytes"
 	"slices"
 	"strings"
 	"unicode/utf8"
@@ -32,6 +33,10 @@ type LineBatch struct {
 	short []byte
 	fast  bool
 	names []string // the kept names when they are few; nil otherwise
+	// gate and gateKeep: see Gate.
+	gate     string
+	gateKeep func([]byte) bool
+	seen     []string // noteTypes' keys
 }
 
 // NewLineBatch returns a LineBatch for lines of partition p of lake. seed
@@ -82,18 +87,161 @@ func (b *LineBatch) KeepColumns(names []string) {
 	}
 }
 
-// Add appends one NDJSON line (without its newline) as a row. A line that
-// is not a JSON object becomes a row whose only value is {"_line": text}
-// in UnfitColumn.
-func (b *LineBatch) Add(line []byte) {
+// Gate makes Add drop the lines whose row would hold, in column name, a
+// string that keep rejects — for readers that would filter such rows out
+// anyway, such as a search whose WHERE has name LIKE pattern as a
+// conjunct. Only lines certain to fail are dropped: the line's first
+// member name is a JSON string without escapes, in valid UTF-8, which the
+// row holds as it is. Lines where name is missing, or another kind of
+// value, or not checked (see KeepColumns) are added. A dropped line's
+// values still widen the types of their columns, so that the rows added
+// read as they would in a batch with every line. Gate takes effect only
+// after KeepColumns with name among the names, and never for the
+// timestamp field, whose strings are parsed, nor when the tenant field is
+// kept. Call it before the first Add.
+func (b *LineBatch) Gate(name string, keep func([]byte) bool) {
+	if name == b.ch.cfg.tsField || name == UnfitColumn {
+		return
+	}
+	if _, ok := b.ch.cfg.keep[b.ch.cfg.tenantField]; ok {
+		return
+	}
+	if _, ok := b.ch.cfg.pinned[name]; ok {
+		return
+	}
+	b.gate, b.gateKeep = name, keep
+}
+
+// Add appends one NDJSON line (without its newline) as a row, and reports
+// whether it did: it drops only lines a Gate rules out. A line that is not
+// a JSON object becomes a row whose only value is {"_line": text} in
+// UnfitColumn.
+func (b *LineBatch) Add(line []byte) bool {
 	if b.fast {
 		var ok bool
 		if b.short, ok = keptLine(b.short[:0], line, b.ch.cfg.keep, b.names); ok {
+			if b.gateKeep != nil && gateDrops(b.short, b.gate, b.gateKeep) {
+				b.noteTypes(b.short)
+				return false
+			}
 			b.ch.addLine(b.short)
-			return
+			return true
 		}
 	}
 	b.ch.addLine(line)
+	return true
+}
+
+// noteTypes widens the columns of the members of short, a line keptLine
+// made, to their values' types, as adding it would (only a key's first
+// member is stored; the timestamp column is pinned).
+func (b *LineBatch) noteTypes(short []byte) {
+	seen := b.seen[:0]
+	walkMembers(short, func(key, v []byte) {
+		k := unsafeString(key)
+		if slices.Contains(seen, k) {
+			return
+		}
+		seen = append(seen, k)
+		var t Type
+		switch c := v[0]; {
+		case c == '"':
+			t = TypeString
+		case c == '{' || c == '[':
+			t = TypeJSON
+		case c == 't' || c == 'f':
+			t = TypeBool
+		case c == 'n':
+			return
+		default:
+			_, isInt, _ := scanNumber(v, 0)
+			t = TypeFloat64
+			if _, ok := atoi64(v); isInt && ok {
+				t = TypeInt64
+			}
+		}
+		b.ch.noteType(key, t)
+	})
+	clear(seen)
+	b.seen = seen[:0]
+}
+
+// walkMembers calls f with the key and the value of each member of short,
+// a line keptLine made, in order.
+func walkMembers(short []byte, f func(key, v []byte)) {
+	i := 1 // past '{'
+	for {
+		i = skipWS(short, i)
+		if i >= len(short) || short[i] != '"' {
+			return
+		}
+		j := bytes.IndexByte(short[i+1:], '"')
+		if j < 0 {
+			return
+		}
+		key := short[i+1 : i+1+j]
+		i = skipWS(short, i+j+2)
+		if i >= len(short) || short[i] != ':' {
+			return
+		}
+		i = skipWS(short, i+1)
+		end, ok := skipValue(short, i, 0)
+		if !ok {
+			return
+		}
+		f(key, short[i:end])
+		i = skipWS(short, end)
+		if i >= len(short) || short[i] != ',' {
+			return
+		}
+		i++
+	}
+}
+
+// gateDrops reports whether the first member name of short, a line
+// keptLine made (a JSON object whose keys have no escapes), is a string
+// without escapes, in valid UTF-8, that keep rejects.
+func gateDrops(short []byte, name string, keep func([]byte) bool) bool {
+	i := 1 // past '{'
+	for {
+		i = skipWS(short, i)
+		if i >= len(short) || short[i] != '"' {
+			return false
+		}
+		j := bytes.IndexByte(short[i+1:], '"')
+		if j < 0 {
+			return false
+		}
+		key := short[i+1 : i+1+j]
+		i = skipWS(short, i+j+2)
+		if i >= len(short) || short[i] != ':' {
+			return false
+		}
+		i = skipWS(short, i+1)
+		if i >= len(short) {
+			return false
+		}
+		if unsafeString(key) == name {
+			if short[i] != '"' {
+				return false
+			}
+			end, ok := skipTopString(short, i)
+			if !ok {
+				return false
+			}
+			v := short[i+1 : end-1]
+			return bytes.IndexByte(v, '\\') < 0 && !keep(v) && utf8.Valid(v)
+		}
+		end, ok := skipValue(short, i, 0)
+		if !ok {
+			return false
+		}
+		i = skipWS(short, end)
+		if i >= len(short) || short[i] != ',' {
+			return false
+		}
+		i++
+	}
 }
 
 // Len returns the number of rows added.

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/loglake/loglake"
@@ -53,6 +54,11 @@ func batchColumns(t *testing.T, b *LineBatch) (int, map[string][]any) {
 	t.Helper()
 	rec, schema := b.Finish()
 	defer rec.Release()
+	return int(rec.NumRows()), recordColumns(rec, schema)
+}
+
+// recordColumns returns the values of a batch's columns, row by row.
+func recordColumns(rec arrow.RecordBatch, schema Schema) map[string][]any {
 	cols := map[string][]any{}
 	for i, f := range schema {
 		arr := rec.Column(i)
@@ -65,7 +71,7 @@ func batchColumns(t *testing.T, b *LineBatch) (int, map[string][]any) {
 		}
 		cols[f.Name] = vals
 	}
-	return int(rec.NumRows()), cols
+	return cols
 }
 
 // checkKept compares a batch of lines restricted to names with the whole
@@ -179,8 +185,6 @@ func FuzzKeepColumns(f *testing.F) {
 	})
 }
 
-var _ arrow.Array // arrow is used through valueAt's arrays
-
 func TestNextQuoteOrBackslash(t *testing.T) {
 	for _, s := range []string{"", "a", `"`, `\`, "abcdefgh", `abcdefg"`, `abcdefgh\`, `abcdefghijklmnop"\`,
 		"\x80\xff\x22", "\xa2\xdc\x5c", `社外秘"`, `0123456789\abc"`, "\x21\x23\x5b\x5d\x22",
@@ -195,4 +199,136 @@ func TestNextQuoteOrBackslash(t *testing.T) {
 			}
 		}
 	}
+}
+
+// gateLines are lines for LineBatch.Gate on column "op" with a filter
+// that keeps strings holding "co": the text elsewhere, escapes, invalid
+// UTF-8, duplicate keys, other kinds of value.
+var gateLines = []string{
+	`{"op":"copy","pid":1}`,
+	`{"op":"move","path":"copy"}`,
+	`{"pid":2,"op":"xcox"}`,
+	`{"op":"mo\u0076e"}`,
+	`{"op":"c\u006f"}`,
+	`{"op":1}`,
+	`{"op":null,"x":"co"}`,
+	`{"op":["co"]}`,
+	`{"op":"move","op":"copy"}`,
+	`{"op":"copy","op":"move"}`,
+	"{\"op\":\"\xffco\"}",
+	"{\"op\":\"\xffmove\"}",
+	`{"x":"co"}`,
+	`{"op" : "move" , "pid" : 3}`,
+	`{"op":"move"`,
+	`{"op":"移動"}`,
+	`{"op":"コピー co"}`,
+}
+
+// checkGate adds lines to a batch restricted to names with a Gate on
+// column gate, and to one without: the gated batch must hold the rows of
+// the other in order, except rows whose gate column is NULL or a string
+// keep rejects. It returns how many lines the gate dropped.
+func checkGate(t *testing.T, lines []string, names []string, gate string, keep func([]byte) bool) (dropped int) {
+	t.Helper()
+	lake := memLake(t)
+	p := loglake.Partition{Tenant: "t", Day: loglake.NewDay(2026, 11, 20)}
+	full := NewLineBatch(lake, p, nil)
+	full.KeepColumns(names)
+	gated := NewLineBatch(lake, p, nil)
+	gated.KeepColumns(names)
+	gated.Gate(gate, keep)
+	var added []bool
+	for _, l := range lines {
+		if !full.Add([]byte(l)) {
+			t.Fatalf("a batch without a gate dropped %q", l)
+		}
+		added = append(added, gated.Add([]byte(l)))
+	}
+	frec, fschema := full.Finish()
+	defer frec.Release()
+	fc := recordColumns(frec, fschema)
+	gn, gc := batchColumns(t, gated)
+	// The rows the gated batch should hold, and the dropped rows' gate
+	// values.
+	want := map[string][]any{}
+	for name, vals := range fc {
+		for r, v := range vals {
+			if added[r] {
+				want[name] = append(want[name], v)
+			}
+		}
+	}
+	gi := slices.IndexFunc(fschema, func(f Field) bool { return f.Name == gate })
+	for r, ok := range added {
+		if ok {
+			continue
+		}
+		dropped++
+		if gi < 0 || frec.Column(gi).IsNull(r) {
+			continue // NULL: the filter fails
+		}
+		s, isStr := frec.Column(gi).(*array.String)
+		if !isStr || fschema[gi].Type != TypeString {
+			t.Fatalf("dropped %q, whose %s is a %s", lines[r], gate, fschema[gi].Type)
+		}
+		if keep([]byte(s.Value(r))) {
+			t.Fatalf("dropped %q, whose %s %q passes", lines[r], gate, s.Value(r))
+		}
+	}
+	if gn != len(lines)-dropped {
+		t.Fatalf("%d rows in the gated batch, %d lines added", gn, len(lines)-dropped)
+	}
+	for name, vals := range gc {
+		if len(want[name]) == 0 && allNil(vals) {
+			delete(gc, name)
+		}
+	}
+	for name, vals := range want {
+		if allNil(vals) && gc[name] == nil {
+			delete(want, name)
+		}
+	}
+	if d := cmp.Diff(want, gc); d != "" {
+		t.Errorf("gated rows differ from the rows kept (-want +gated):\n%s", d)
+	}
+	return dropped
+}
+
+func allNil(vals []any) bool {
+	for _, v := range vals {
+		if v != nil {
+			return false
+		}
+	}
+	return true
+}
+
+func TestLineBatchGate(t *testing.T) {
+	keep := func(v []byte) bool { return strings.Contains(string(v), "co") }
+	lines := append(slices.Clone(gateLines), keepLines...)
+	if n := checkGate(t, lines, []string{"op", "pid"}, "op", keep); n != 7 {
+		// move (copy elsewhere), the duplicate whose first is move,
+		// x without op, 移動, the unterminated line, and two of
+		// keepLines' (mo\u0076e is escaped: kept).
+		t.Errorf("%d lines dropped, want 7", n)
+	}
+	// Never on the timestamp field, whose strings are parsed.
+	if n := checkGate(t, lines, []string{"timestamp", "op"}, "timestamp", func([]byte) bool { return false }); n != 0 {
+		t.Errorf("a gate on the timestamp field dropped %d lines", n)
+	}
+}
+
+// FuzzLineBatchGate checks the gate on arbitrary lines: it drops only
+// lines whose row fails the filter, and leaves the others as they are.
+func FuzzLineBatchGate(f *testing.F) {
+	for _, l := range append(slices.Clone(gateLines), keepLines...) {
+		f.Add(l, "co")
+	}
+	f.Fuzz(func(t *testing.T, line, sub string) {
+		if strings.ContainsRune(line, '\n') {
+			return
+		}
+		keep := func(v []byte) bool { return strings.Contains(string(v), sub) }
+		checkGate(t, []string{line, `{"op":"x","pid":1}`, `{"op":12,"pid":"p"}`, line}, []string{"op", "pid"}, "op", keep)
+	})
 }

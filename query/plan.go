@@ -74,6 +74,9 @@ type driveLike struct {
 	m   *like.Matcher
 	not bool
 	lit []byte // a required literal to search page data for; nil for none
+	// keep reports whether a string value passes the conjunct, for a
+	// raw LineBatch's Gate.
+	keep func([]byte) bool
 }
 
 // needsColumn reports whether the plan reads column c of a record.
@@ -222,6 +225,7 @@ func chooseDrive(e Expr) *driveLike {
 			continue
 		}
 		d := &driveLike{col: col.Name, m: m, not: l.Not}
+		d.keep = func(v []byte) bool { return d.m.Match(v) != d.not }
 		s := 0
 		if !l.Not {
 			s = 1

@@ -278,6 +278,9 @@ func (fs *foreignScan) add(line []byte) error {
 		fs.lb = compact.NewLineBatchSettings(pt.x.e.settings, pt.v.Partition, nil)
 		if !pt.x.p.all {
 			fs.lb.KeepColumns(pt.x.p.cols)
+			if d := pt.x.p.drive; d != nil {
+				fs.lb.Gate(d.col, d.keep)
+			}
 		}
 	}
 	fs.lb.Add(line)

@@ -94,6 +94,9 @@ func (pt *partTask) scanRaw(ctx context.Context, o compact.ObjectRef, s sink, rb
 				rb.lb = compact.NewLineBatch(x.e.lake, pt.v.Partition, pt.v.Schema)
 				if !x.p.all {
 					rb.lb.KeepColumns(x.p.cols)
+					if d := x.p.drive; d != nil {
+						rb.lb.Gate(d.col, d.keep)
+					}
 				}
 			}
 			rb.lb.Add(line)
