@@ -137,10 +137,15 @@ func (b *LineBatch) Add(line []byte) bool {
 // member is stored; the timestamp column is pinned).
 func (b *LineBatch) noteTypes(short []byte) {
 	seen := b.seen[:0]
-	walkMembers(short, func(key, v []byte) {
+	for i := 1; ; {
+		key, v, next, ok := nextMember(short, i)
+		if !ok {
+			break
+		}
+		i = next
 		k := unsafeString(key)
 		if slices.Contains(seen, k) {
-			return
+			continue
 		}
 		seen = append(seen, k)
 		var t Type
@@ -152,7 +157,7 @@ func (b *LineBatch) noteTypes(short []byte) {
 		case c == 't' || c == 'f':
 			t = TypeBool
 		case c == 'n':
-			return
+			continue
 		default:
 			_, isInt, _ := scanNumber(v, 0)
 			t = TypeFloat64
@@ -161,86 +166,58 @@ func (b *LineBatch) noteTypes(short []byte) {
 			}
 		}
 		b.ch.noteType(key, t)
-	})
+	}
 	clear(seen)
 	b.seen = seen[:0]
 }
 
-// walkMembers calls f with the key and the value of each member of short,
-// a line keptLine made, in order.
-func walkMembers(short []byte, f func(key, v []byte)) {
-	i := 1 // past '{'
-	for {
-		i = skipWS(short, i)
-		if i >= len(short) || short[i] != '"' {
-			return
-		}
-		j := bytes.IndexByte(short[i+1:], '"')
-		if j < 0 {
-			return
-		}
-		key := short[i+1 : i+1+j]
-		i = skipWS(short, i+j+2)
-		if i >= len(short) || short[i] != ':' {
-			return
-		}
-		i = skipWS(short, i+1)
-		end, ok := skipValue(short, i, 0)
-		if !ok {
-			return
-		}
-		f(key, short[i:end])
-		i = skipWS(short, end)
-		if i >= len(short) || short[i] != ',' {
-			return
-		}
-		i++
+// nextMember returns the key and the value of the member of short, a line
+// keptLine made (a JSON object whose keys have no escapes), that starts at
+// or after short[i] (1 for the first), and where the next one starts; ok
+// is false past the last.
+func nextMember(short []byte, i int) (key, v []byte, next int, ok bool) {
+	i = skipWS(short, i)
+	if i >= len(short) || short[i] != '"' {
+		return nil, nil, 0, false
 	}
+	j := bytes.IndexByte(short[i+1:], '"')
+	if j < 0 {
+		return nil, nil, 0, false
+	}
+	key = short[i+1 : i+1+j]
+	i = skipWS(short, i+j+2)
+	if i >= len(short) || short[i] != ':' {
+		return nil, nil, 0, false
+	}
+	i = skipWS(short, i+1)
+	end, ok := skipValue(short, i, 0)
+	if !ok {
+		return nil, nil, 0, false
+	}
+	next = skipWS(short, end)
+	if next < len(short) && short[next] == ',' {
+		next++
+	}
+	return key, short[i:end], next, true
 }
 
 // gateDrops reports whether the first member name of short, a line
-// keptLine made (a JSON object whose keys have no escapes), is a string
-// without escapes, in valid UTF-8, that keep rejects.
+// keptLine made, is a string without escapes, in valid UTF-8, that keep
+// rejects.
 func gateDrops(short []byte, name string, keep func([]byte) bool) bool {
-	i := 1 // past '{'
-	for {
-		i = skipWS(short, i)
-		if i >= len(short) || short[i] != '"' {
-			return false
-		}
-		j := bytes.IndexByte(short[i+1:], '"')
-		if j < 0 {
-			return false
-		}
-		key := short[i+1 : i+1+j]
-		i = skipWS(short, i+j+2)
-		if i >= len(short) || short[i] != ':' {
-			return false
-		}
-		i = skipWS(short, i+1)
-		if i >= len(short) {
-			return false
-		}
-		if unsafeString(key) == name {
-			if short[i] != '"' {
-				return false
-			}
-			end, ok := skipTopString(short, i)
-			if !ok {
-				return false
-			}
-			v := short[i+1 : end-1]
-			return bytes.IndexByte(v, '\\') < 0 && !keep(v) && utf8.Valid(v)
-		}
-		end, ok := skipValue(short, i, 0)
+	for i := 1; ; {
+		key, v, next, ok := nextMember(short, i)
 		if !ok {
 			return false
 		}
-		i = skipWS(short, end)
-		if i >= len(short) || short[i] != ',' {
-			return false
+		if unsafeString(key) == name {
+			if v[0] != '"' {
+				return false
+			}
+			v = v[1 : len(v)-1]
+			return bytes.IndexByte(v, '\\') < 0 && !keep(v) && utf8.Valid(v)
 		}
-		i++
+		i = next
 	}
 }
 
