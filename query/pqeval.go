@@ -165,17 +165,15 @@ func (pt *partTask) evalColumn(pf *pqFile, rgi int, ev *pqEval, sel []bool, rang
 			continue
 		}
 		pd, hasDict := page.Dict()
+		if hasDict && pd.key != dict {
+			dict = pd.key
+			dictHit = dictHits(dictHit[:0], pd, l.typ, testBytes, testInt, boolRes)
+		}
 		if rp, ok := page.(*rawPage); ok && hasDict && rp.defEnc != nil && rp.skip == 0 {
 			// Straight from the encoded levels, the common case of a
 			// dictionary-encoded string column read by rawPages.
-			if pd.key != dict {
-				dict = pd.key
-				dictHit = dictHits(dictHit[:0], pd, l.typ, testBytes, testInt, boolRes)
-			}
 			scr.hv = keepDictRuns(ps, rp.defEnc, nullOK, rp.idx, dictHit, scr.hv)
-			if err := pt.capturePage(capture, page, l, row, ps, ranges != nil, scr); err != nil {
-				return 0, err
-			}
+			capturePage(capture, page, l, row, ps, ranges != nil, scr)
 			row += nrows
 			continue
 		}
@@ -201,10 +199,6 @@ func (pt *partTask) evalColumn(pf *pqFile, rgi int, ev *pqEval, sel []bool, rang
 		}
 		switch {
 		case hasDict:
-			if pd.key != dict {
-				dict = pd.key
-				dictHit = dictHits(dictHit[:0], pd, l.typ, testBytes, testInt, boolRes)
-			}
 			keepDict(ps, def, nullOK, vals.Int32(), dictHit)
 		case isStr:
 			data, offs := vals.ByteArray()
@@ -237,9 +231,7 @@ func (pt *partTask) evalColumn(pf *pqFile, rgi int, ev *pqEval, sel []bool, rang
 			releasePage(page)
 			return 0, errRowCount
 		}
-		if err := pt.capturePage(capture, page, l, row, ps, ranges != nil, scr); err != nil {
-			return 0, err
-		}
+		capturePage(capture, page, l, row, ps, ranges != nil, scr)
 		row += nrows
 		releasePage(page)
 	}
@@ -260,9 +252,9 @@ func (pt *partTask) evalColumn(pf *pqFile, rgi int, ev *pqEval, sel []bool, rang
 // capturePage appends the values of page at the rows ps keeps to
 // *capture, if set; when it cannot take them from the page it clears
 // *capture (the rows are read later value by value).
-func (pt *partTask) capturePage(capture **pqVec, page pqPage, l pqLeaf, row int, ps []bool, seek bool, scr *pqScratch) error {
+func capturePage(capture **pqVec, page pqPage, l pqLeaf, row int, ps []bool, seek bool, scr *pqScratch) {
 	if capture == nil || *capture == nil {
-		return nil
+		return
 	}
 	pc := scr.pcand[:0]
 	for r, b := range ps {
@@ -275,7 +267,6 @@ func (pt *partTask) capturePage(capture **pqVec, page pqPage, l pqLeaf, row int,
 	if len(pc) > 0 && (!(*capture).appendPage(page, l, int32(row), pc, &ci, seek) || ci != len(pc)) {
 		*capture = nil
 	}
-	return nil
 }
 
 // keepDictRuns is keepDict for a page whose definition levels are still
@@ -463,11 +454,4 @@ func boolBytes(b []bool) []byte {
 		return nil
 	}
 	return unsafe.Slice((*byte)(unsafe.Pointer(&b[0])), len(b))
-}
-
-func b2i(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
 }
