@@ -264,23 +264,32 @@ func (c *chunk) lookup(k int, key []byte) *column {
 			return col
 		}
 	}
-	i, ok := c.index[unsafeString(key)]
+	i, ok := c.columnIndex(key)
 	if !ok {
-		if sh := c.cfg.shared; sh != nil {
-			if !sh.admit(key, c.cfg.maxColumns) {
-				return nil
-			}
-		} else if len(c.cols) >= c.cfg.maxColumns+1 { // +1: the timestamp column
-			return nil
-		}
-		c.addColumn(string(key))
-		i = len(c.cols) - 1
+		return nil
 	}
 	for len(c.pred) <= k {
 		c.pred = append(c.pred, 0)
 	}
 	c.pred[k] = i
 	return c.cols[i]
+}
+
+// columnIndex returns the index of key's column, adding the column if the
+// column limit admits it; false when it does not.
+func (c *chunk) columnIndex(key []byte) (int, bool) {
+	if i, ok := c.index[unsafeString(key)]; ok {
+		return i, true
+	}
+	if sh := c.cfg.shared; sh != nil {
+		if !sh.admit(key, c.cfg.maxColumns) {
+			return 0, false
+		}
+	} else if len(c.cols) >= c.cfg.maxColumns+1 { // +1: the timestamp column
+		return 0, false
+	}
+	c.addColumn(string(key))
+	return len(c.cols) - 1, true
 }
 
 // addLine appends one NDJSON line as a row. A line that is not a JSON
@@ -426,13 +435,9 @@ func memberType(m *member) Type {
 // noteType widens the column of key to hold values of type t, as storing
 // such a value would, without storing one (see LineBatch.Gate).
 func (c *chunk) noteType(key []byte, t Type) {
-	i, ok := c.index[unsafeString(key)]
+	i, ok := c.columnIndex(key)
 	if !ok {
-		if len(c.cols) >= c.cfg.maxColumns+1 {
-			return
-		}
-		c.addColumn(string(key))
-		i = len(c.cols) - 1
+		return
 	}
 	col := c.cols[i]
 	switch {

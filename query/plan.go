@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/loglake/loglake"
+	"github.com/loglake/loglake/compact"
 	"github.com/loglake/loglake/internal/like"
 	"github.com/loglake/loglake/projection"
 )
@@ -77,6 +78,18 @@ type driveLike struct {
 	// keep reports whether a string value passes the conjunct, for a
 	// raw LineBatch's Gate.
 	keep func([]byte) bool
+}
+
+// narrow makes lb, a batch of raw lines, decode only the columns the plan
+// reads and drop the lines its driving LIKE certainly rejects.
+func (p *plan) narrow(lb *compact.LineBatch) {
+	if p.all {
+		return
+	}
+	lb.KeepColumns(p.cols)
+	if d := p.drive; d != nil {
+		lb.Gate(d.col, d.keep)
+	}
 }
 
 // needsColumn reports whether the plan reads column c of a record.

@@ -276,12 +276,7 @@ func (fs *foreignScan) add(line []byte) error {
 	pt := fs.pt
 	if fs.lb == nil {
 		fs.lb = compact.NewLineBatchSettings(pt.x.e.settings, pt.v.Partition, nil)
-		if !pt.x.p.all {
-			fs.lb.KeepColumns(pt.x.p.cols)
-			if d := pt.x.p.drive; d != nil {
-				fs.lb.Gate(d.col, d.keep)
-			}
-		}
+		pt.x.p.narrow(fs.lb)
 	}
 	fs.lb.Add(line)
 	if fs.lb.Len() >= rawBatchLines {

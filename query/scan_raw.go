@@ -92,12 +92,7 @@ func (pt *partTask) scanRaw(ctx context.Context, o compact.ObjectRef, s sink, rb
 			}
 			if rb.lb == nil {
 				rb.lb = compact.NewLineBatch(x.e.lake, pt.v.Partition, pt.v.Schema)
-				if !x.p.all {
-					rb.lb.KeepColumns(x.p.cols)
-					if d := x.p.drive; d != nil {
-						rb.lb.Gate(d.col, d.keep)
-					}
-				}
+				x.p.narrow(rb.lb)
 			}
 			rb.lb.Add(line)
 			if rb.lb.Len() >= rawBatchLines {
