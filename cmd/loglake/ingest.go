@@ -34,6 +34,13 @@ errors/<reason>/ with the reason; they do not fail the run. Progress goes to
 stderr for inputs that take more than a few seconds; a summary on stdout ends
 the run (as JSON with --json). The exit code is 1 if any record did not land.
 
+A rerun does not know what an earlier run wrote: running ingest again on an
+input that an interrupted run had begun writes again the records that had
+landed. ingest gathers records across inputs into few, large objects, which
+no rerun could reproduce. Where a source redelivers, feed the library's
+Ingestor.AddBatch with the source's batch ids instead, which writes each
+batch under keys derived from its id (see examples/lambda).
+
 --tz sets the time zone that gives records their day when the lake is
 created; for an existing lake it must match the lake's.`,
 		flags: func(fs *flag.FlagSet) func(context.Context, *env, []string) error {
