@@ -9,7 +9,6 @@ import (
 	"testing"
 
 	"github.com/klauspost/compress/zstd"
-	"gocloud.dev/blob/memblob"
 
 	"github.com/loglake/loglake"
 	"github.com/loglake/loglake/internal/rawcodec"
@@ -79,12 +78,7 @@ func TestRawObjectEncodings(t *testing.T) {
 		{"gzip truncated", enc(plain, loglake.CompressionGzip)[:len(zs)/2], loglake.CompressionGzip, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			bucket := memblob.OpenBucket(nil)
-			defer bucket.Close()
-			lake, err := loglake.New(ctx, bucket)
-			if err != nil {
-				t.Fatal(err)
-			}
+			lake := memLake(t)
 			p := loglake.Partition{Tenant: "acme", Day: loglake.NewDay(2026, 11, 20)}
 			key := p.Prefix(loglake.AreaRaw) + "obj" + tc.c.Ext()
 			if err := lake.WriteAll(ctx, key, tc.data, nil); err != nil {
