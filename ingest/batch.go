@@ -59,7 +59,7 @@ type BatchResult struct {
 // it is written (a batch larger than the budget alone waits until nothing
 // else is in flight).
 func (in *Ingestor) AddBatch(ctx context.Context, batchID string, items [][]byte) (BatchResult, error) {
-	return in.addBatch(ctx, batchID, time.Time{}, items)
+	return in.addBatch(ctx, batchID, time.Time{}, items, nil)
 }
 
 // AddBatchAt is [Ingestor.AddBatch] with the batch's arrival time given by
@@ -72,10 +72,12 @@ func (in *Ingestor) AddBatch(ctx context.Context, batchID string, items [][]byte
 // on the keys of its first delivery instead of beside them. A zero arrived
 // means now, as in AddBatch.
 func (in *Ingestor) AddBatchAt(ctx context.Context, batchID string, arrived time.Time, items [][]byte) (BatchResult, error) {
-	return in.addBatch(ctx, batchID, arrived, items)
+	return in.addBatch(ctx, batchID, arrived, items, nil)
 }
 
-func (in *Ingestor) addBatch(ctx context.Context, batchID string, arrived time.Time, items [][]byte) (BatchResult, error) {
+// addBatch ingests a batch with the caller's l (which keeps its buffers
+// from batch to batch), or with a pooled one if l is nil.
+func (in *Ingestor) addBatch(ctx context.Context, batchID string, arrived time.Time, items [][]byte, l *local) (BatchResult, error) {
 	res := BatchResult{Items: len(items)}
 	if batchID == "" {
 		return res, fmt.Errorf("%w: ingest: AddBatch needs a batch id", loglake.ErrInvalidOptions)
@@ -85,9 +87,18 @@ func (in *Ingestor) addBatch(ctx context.Context, batchID string, arrived time.T
 	}
 	defer in.ops.Done()
 
-	l := in.locals.Get().(*local)
+	if l == nil {
+		l = in.locals.Get().(*local)
+		defer func() { l.reset(); in.locals.Put(l) }()
+	}
 	l.reset()
-	defer func() { l.reset(); in.locals.Put(l) }()
+	var size int
+	for _, item := range items {
+		size += len(item)
+	}
+	if need := size + size/4; cap(l.out) < need { // envelopes' records gain their tenant
+		l.out = make([]byte, 0, need)
+	}
 	if !arrived.IsZero() {
 		l.arrival, l.arrivalSet = loglake.DayOf(arrived, in.loc), true
 	}
@@ -157,8 +168,23 @@ func (in *Ingestor) addBatch(ctx context.Context, batchID string, arrived time.T
 	newJob := func(key, spillKey string, part loglake.Partition, reason Reason) *job {
 		return &job{ctx: ctx, key: key, spillKey: spillKey, part: part, reason: reason, done: make(chan struct{}), batch: bs}
 	}
+	// Jobs' data are cut from one slab, which outlives them: the jobs end
+	// before addBatch returns. A job is filled at the end of the slab; one
+	// that is added to again after another (a dead-letter job) moves there.
+	if cap(l.slab) < int(total) {
+		l.slab = make([]byte, 0, total)
+	}
+	slab := l.slab[:0]
+	defer func() { l.slab = slab[:0] }()
+	var open *job
+	var openStart int
 	addChunk := func(j *job, lines []byte, ref InputRef, records int) {
-		j.data = append(j.data, lines...)
+		if j != open {
+			open, openStart = j, len(slab)
+			slab = append(slab, j.data...)
+		}
+		slab = append(slab, lines...)
+		j.data = slab[openStart:len(slab):len(slab)]
 		j.records += records
 		if n := len(j.refs); n > 0 && j.refs[n-1].ref == ref {
 			j.refs[n-1].records += records

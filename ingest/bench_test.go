@@ -1,6 +1,7 @@
 package ingest
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"runtime"
@@ -210,6 +211,48 @@ func BenchmarkIngestPeakHeap(b *testing.B) {
 			b.SetBytes(inBytes)
 			b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MiB")
 			b.ReportMetric(float64(inBytes)/(1<<20), "input-MiB")
+		})
+	}
+}
+
+// BenchmarkAddStream measures AddStream end to end (cutting, hashing,
+// formatting, zstd, writes) on the benchmark input as one stream, at a few
+// batch sizes: larger batches write fewer objects.
+func BenchmarkAddStream(b *testing.B) {
+	ctx := context.Background()
+	in := loadBenchInput()
+	data := bytes.Join(in.chunks, nil)
+	for _, mib := range []int{4, 16, 64} {
+		b.Run(fmt.Sprintf("batch=%dMiB", mib), func(b *testing.B) {
+			lake, err := loglake.Open(ctx, "mem://")
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer lake.Close()
+			ing, err := New(lake, &Options{CarryFields: []string{"device_id"}})
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.ReportAllocs()
+			b.SetBytes(int64(len(data)))
+			var objects int
+			cpu0 := processCPU()
+			for b.Loop() {
+				res, err := ing.AddStream(ctx, bytes.NewReader(data), StreamOptions{BatchBytes: mib << 20})
+				if err != nil {
+					b.Fatal(err)
+				}
+				objects = res.Objects
+			}
+			records := float64(in.records) * float64(b.N)
+			b.ReportMetric(records/b.Elapsed().Seconds(), "records/s")
+			b.ReportMetric(float64(objects), "objects")
+			if cpu := processCPU() - cpu0; cpu > 0 {
+				b.ReportMetric(float64(cpu.Nanoseconds())/records, "cpu-ns/record")
+			}
+			if err := ing.Close(ctx); err != nil {
+				b.Fatal(err)
+			}
 		})
 	}
 }

@@ -105,7 +105,10 @@
 // redelivered batch overwrites instead of duplicating — and
 // [Ingestor.AddBatchAt] when the source stamps an arrival time, so that
 // records without a time of their own also keep their day on a
-// redelivery after midnight.
+// redelivery after midnight. For files and other streams,
+// [Ingestor.AddStream] cuts batches at line ends by size and names them by
+// a hash of their bytes, so that ingesting the same stream again after a
+// crash rewrites what the first run wrote.
 //
 // # Concurrency
 //

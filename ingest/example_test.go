@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log"
+	"strings"
 
 	"github.com/loglake/loglake"
 	"github.com/loglake/loglake/ingest"
@@ -106,4 +107,44 @@ func ExampleFlushError() {
 		}
 	}
 	// Output: add #1 line 1 1
+}
+
+// AddStream ingests a file or any stream of NDJSON in batches named by their
+// content: ingesting the same stream again, after a crash or on a retried
+// invocation, rewrites the same objects instead of adding copies.
+func ExampleIngestor_AddStream() {
+	ctx := context.Background()
+	lake, err := loglake.Open(ctx, "mem://")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer lake.Close()
+	in, err := ingest.New(lake, &ingest.Options{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer in.Close(ctx)
+
+	stream := `{"tenant_id":"acme","log":[{"timestamp":"2026-11-20T00:00:00Z","n":1},{"timestamp":"2026-11-21T00:00:00Z","n":2}]}
+{"tenant_id":"beta","timestamp":"2026-11-20T00:00:00Z","n":3}
+`
+	for range 2 { // the second run writes the same keys
+		res, err := in.AddStream(ctx, strings.NewReader(stream), ingest.StreamOptions{})
+		if err != nil {
+			log.Fatal(err)
+		}
+		fmt.Println(res.Batches, res.Written, res.Objects)
+	}
+	n := 0
+	for _, err := range lake.List(ctx, "raw/", "") {
+		if err != nil {
+			log.Fatal(err)
+		}
+		n++
+	}
+	fmt.Println(n, "objects in raw/")
+	// Output:
+	// 1 3 3
+	// 1 3 3
+	// 3 objects in raw/
 }

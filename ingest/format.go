@@ -38,6 +38,8 @@ type deadRun struct {
 type local struct {
 	sc       *envelope.Scanner
 	out      []byte
+	slab     []byte // AddBatch's objects
+	keep     bool   // keep large buffers on reset (the local of one AddStream worker)
 	runs     []run
 	dead     []byte
 	deadRuns []deadRun
@@ -70,14 +72,20 @@ func (l *local) reset() {
 	l.deadRuns = l.deadRuns[:0]
 	l.accepted, l.deadCount = 0, 0
 	l.arrivalSet = false
+	if len(l.tenants) > 10000 {
+		clear(l.tenants)
+	}
+	if l.keep {
+		return
+	}
 	if cap(l.out) > 4*chunkBytes {
 		l.out = nil // a huge batch: do not keep its memory in the pool
 	}
 	if cap(l.dead) > 4*chunkBytes {
 		l.dead = nil
 	}
-	if len(l.tenants) > 10000 {
-		clear(l.tenants)
+	if cap(l.slab) > 4*chunkBytes {
+		l.slab = nil
 	}
 }
 
