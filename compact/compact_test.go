@@ -2,7 +2,9 @@ package compact
 
 import (
 	"context"
+	"slices"
 	"testing"
+	"time"
 
 	"github.com/loglake/loglake"
 	"github.com/loglake/loglake/internal/gen"
@@ -30,4 +32,70 @@ func TestCompactPartitionBasic(t *testing.T) {
 		t.Fatalf("raw left: %v", raw)
 	}
 	t.Logf("files %d, %d bytes, schema %v", len(res.Files), res.Files[0].Size, res.Files[0].Schema)
+}
+
+func TestIsWriterTemp(t *testing.T) {
+	const raw = "raw/tenant_id=a/dt=2026-11-20/b-0123-0000.ndjson.zst"
+	tests := []struct {
+		key  string
+		want bool
+	}{
+		{raw + ".18ead212df2708cf.tmp", true},
+		{"raw/tenant_id=a/dt=2026-11-20/w-1.ndjson.gz.1.tmp", true},
+		{raw, false},
+		{raw + ".tmp", false},
+		{raw + "..tmp", false},
+		{raw + ".18EAD.tmp", false},
+		{raw + ".xyz.tmp", false},
+		{"raw/tenant_id=a/dt=2026-11-20/notes.18ead.tmp", false},
+		{"raw/tenant_id=a/dt=2026-11-20/notes.tmp", false},
+	}
+	for _, tc := range tests {
+		if got := isWriterTemp(tc.key); got != tc.want {
+			t.Errorf("isWriterTemp(%q) = %v, want %v", tc.key, got, tc.want)
+		}
+	}
+}
+
+// TestCompactRemovesDeadWritersTemps: the temporary files that a killed
+// writer leaves beside raw objects on a file:// lake are deleted by the
+// next compaction of their partition once older than DefaultGrace — in a
+// partition with raw data and in one without — and nothing else is.
+func TestCompactRemovesDeadWritersTemps(t *testing.T) {
+	ctx := context.Background()
+	parts := genLines(t, gen.Config{Tenants: 1, Days: 1}, 500)
+	p := biggest(parts)
+	empty := loglake.Partition{Tenant: p.Tenant, Day: p.Day.AddDays(-1)}
+	for _, age := range []time.Duration{time.Minute, DefaultGrace + time.Minute} {
+		t.Run(age.String(), func(t *testing.T) {
+			lake := memLake(t)
+			ref := putRaw(t, lake, p, "w1", parts[p], loglake.CompressionZstd)
+			temps := []string{ref.Key + ".18ead212df2708cf.tmp", empty.Prefix(loglake.AreaRaw) + "w2.ndjson.zst.18ead212df2708d0.tmp"}
+			other := p.Prefix(loglake.AreaRaw) + "notes.tmp"
+			for _, k := range append(temps, other) {
+				if err := lake.Bucket().WriteAll(ctx, k, []byte(`{"tenant_id":"`), nil); err != nil {
+					t.Fatal(err)
+				}
+			}
+			c, err := New(lake, &Options{Clock: func() time.Time { return time.Now().Add(age) }})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			for _, q := range []loglake.Partition{p, empty} {
+				if _, err := c.CompactPartition(ctx, q); err != nil {
+					t.Fatal(err)
+				}
+			}
+			checkExactlyOnce(t, lake, p, seqsOf(t, parts[p]))
+			want := []string{other}
+			if age < DefaultGrace {
+				want = append(want, temps...)
+			}
+			slices.Sort(want)
+			if got := keysUnder(t, lake, "raw/"); !slices.Equal(got, want) {
+				t.Errorf("raw/ holds %q, want %q", got, want)
+			}
+		})
+	}
 }

@@ -204,7 +204,12 @@ func (c *Compactor) compact(ctx context.Context, p loglake.Partition, res Result
 	}
 
 	// 1. Finish generation N's clean-up: its covered raw objects and its
-	// superseded files. Safe: manifest N covers or drops them.
+	// superseded files. Safe: manifest N covers or drops them. And the
+	// temporary files of raw writes that died: no reader reads them, and a
+	// write in progress is not DefaultGrace old.
+	if err := c.removeTemps(ctx, p, v.temps); err != nil {
+		return res, err
+	}
 	if v.man != nil {
 		n, err := c.cleanup(ctx, p, v.coveredAt, v.man.Superseded, nil)
 		res.Deleted += n
@@ -373,6 +378,22 @@ func (c *Compactor) carryCovered(v *View, now time.Time) []coveredRef {
 	}
 	slices.SortFunc(out, func(a, b coveredRef) int { return strings.Compare(a.Key, b.Key) })
 	return out
+}
+
+// removeTemps deletes the writers' temporary files among temps that are
+// older than DefaultGrace.
+func (c *Compactor) removeTemps(ctx context.Context, p loglake.Partition, temps []rawObject) error {
+	cutoff := c.opts.Clock().Add(-DefaultGrace)
+	for _, o := range temps {
+		if !o.mod.Before(cutoff) {
+			continue
+		}
+		if err := c.lake.Delete(ctx, o.Key); err != nil {
+			return err
+		}
+		c.opts.Logger.Info("compact: deleted a dead writer's temporary file", "partition", p.String(), "key", o.Key, "modified", o.mod)
+	}
+	return nil
 }
 
 // cleanup deletes covered raw objects, superseded files and manifests

@@ -40,6 +40,7 @@ type View struct {
 	man       *manifest // nil when Generation is 0
 	rawAll    []rawObject
 	coveredAt []rawObject // raw objects present and covered
+	temps     []rawObject // temporary files of writers (see isWriterTemp)
 	gens      []int64     // manifest generations present, ascending
 }
 
@@ -67,7 +68,10 @@ func Snapshot(ctx context.Context, lake *loglake.Lake, p loglake.Partition) (*Vi
 			continue
 		}
 		if _, ok := rawcodec.FromKey(obj.Key); !ok {
-			continue // e.g. a writer's temporary file
+			if isWriterTemp(obj.Key) {
+				v.temps = append(v.temps, rawObject{ObjectRef: ObjectRef{Key: obj.Key, Size: obj.Size}, mod: obj.ModTime})
+			}
+			continue
 		}
 		o := rawObject{ObjectRef: ObjectRef{Key: obj.Key, Size: obj.Size}, mod: obj.ModTime}
 		if len(obj.MD5) > 0 {
@@ -93,6 +97,28 @@ func Snapshot(ctx context.Context, lake *loglake.Lake, p loglake.Partition) (*Vi
 		}
 	}
 	return v, nil
+}
+
+// isWriterTemp reports whether key is the temporary file of a write to a
+// raw object on a file:// lake (gocloud.dev's fileblob writes
+// <key>.<hex nanoseconds>.tmp beside the object and renames it into place),
+// which stays behind when the writer's process dies.
+func isWriterTemp(key string) bool {
+	rest, ok := strings.CutSuffix(key, ".tmp")
+	if !ok {
+		return false
+	}
+	dot := strings.LastIndexByte(rest, '.')
+	if dot < 0 || dot == len(rest)-1 {
+		return false
+	}
+	for _, c := range rest[dot+1:] {
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
+			return false
+		}
+	}
+	_, ok = rawcodec.FromKey(rest[:dot])
+	return ok
 }
 
 // readManifest finds and reads the newest manifest generation. A manifest
