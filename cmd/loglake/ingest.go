@@ -24,7 +24,7 @@ import (
 func init() {
 	register(&command{
 		name:    "ingest",
-		usage:   "--lake URL [--tz ZONE] [--max-active-partitions N] [--carry FIELD]... [--json] [FILE|-]...",
+		usage:   "--lake URL [--tz ZONE] [--batch-mib N] [--carry FIELD]... [--json] [FILE|-]...",
 		summary: "split NDJSON envelopes into records and write them to tenant/day partitions",
 		help: `ingest reads NDJSON — envelopes {"tenant_id":…,"log":[…]} or bare records, one
 per line — from the files named (plain, .gz or .zst; "-" or none: stdin, whose
@@ -34,19 +34,23 @@ errors/<reason>/ with the reason; they do not fail the run. Progress goes to
 stderr for inputs that take more than a few seconds; a summary on stdout ends
 the run (as JSON with --json). The exit code is 1 if any record did not land.
 
-A rerun does not know what an earlier run wrote: running ingest again on an
-input that an interrupted run had begun writes again the records that had
-landed. ingest gathers records across inputs into few, large objects, which
-no rerun could reproduce. Where a source redelivers, feed the library's
-Ingestor.AddBatch with the source's batch ids instead, which writes each
-batch under keys derived from its id (see examples/lambda).
+Each input is cut into batches of about --batch-mib MiB at line ends, and
+each batch is written under keys derived from a hash of its bytes. Running
+ingest again on the same input — after a kill, a crash or a failed write —
+therefore rewrites the objects of the first run instead of adding copies:
+rerun until the exit code is 0, and every record is in the lake once. The
+cuts depend on --batch-mib, so a rerun must use the same value. Records
+without a usable time, and dead letters, are filed under the day the input
+file was last modified (stdin: today), which a rerun keeps too. Each batch
+writes about one object per partition it holds: larger batches write fewer
+objects and take more memory (about 4 × --batch-mib per core).
 
 --tz sets the time zone that gives records their day when the lake is
 created; for an existing lake it must match the lake's.`,
 		flags: func(fs *flag.FlagSet) func(context.Context, *env, []string) error {
 			lakeURL := fs.String("lake", "", "lake URL (file:///path, a plain path, mem://, s3://bucket?...) (required)")
 			tz := fs.String("tz", "", "time zone of the lake's days, an IANA name such as Asia/Tokyo (default: the lake's, UTC for a new lake)")
-			maxActive := fs.Int("max-active-partitions", 0, fmt.Sprintf("partitions buffered at once (default %d)", ingest.DefaultMaxActivePartitions))
+			batchMiB := fs.Int("batch-mib", ingest.DefaultStreamBatchBytes>>20, "MiB of input per batch; a rerun must use the same value")
 			zstdLevel := fs.Int("zstd-level", 0, "zstd level of the raw objects: 1 fastest, 2 default, 3 better, 4 best; higher levels ingest slower and make raw objects smaller and faster to search (default 2)")
 			var carry stringList
 			fs.Var(&carry, "carry", "envelope field to copy into each record, e.g. device_id (repeatable)")
@@ -55,8 +59,8 @@ created; for an existing lake it must match the lake's.`,
 				if *lakeURL == "" {
 					return usagef("--lake is required")
 				}
-				if *maxActive < 0 {
-					return usagef("--max-active-partitions must be positive")
+				if *batchMiB < 1 || *batchMiB > 1024 {
+					return usagef("--batch-mib %d: want 1 to 1024", *batchMiB)
 				}
 				if *zstdLevel < 0 || *zstdLevel > 4 {
 					return usagef("--zstd-level %d: want 1 to 4", *zstdLevel)
@@ -77,7 +81,7 @@ created; for an existing lake it must match the lake's.`,
 					return err
 				}
 				defer lake.Close()
-				sum, err := runIngest(ctx, e, lake, ingest.Options{MaxActivePartitions: *maxActive, CarryFields: carry, ZstdLevel: *zstdLevel}, args)
+				sum, err := runIngest(ctx, e, lake, ingest.Options{CarryFields: carry, ZstdLevel: *zstdLevel}, *batchMiB<<20, args)
 				if sum != nil {
 					if *asJSON {
 						enc := json.NewEncoder(e.stdout)
@@ -122,7 +126,7 @@ func (s *ingestSummary) print(w io.Writer) {
 	fmt.Fprintln(w)
 }
 
-func runIngest(ctx context.Context, e *env, lake *loglake.Lake, opts ingest.Options, files []string) (*ingestSummary, error) {
+func runIngest(ctx context.Context, e *env, lake *loglake.Lake, opts ingest.Options, batchBytes int, files []string) (*ingestSummary, error) {
 	var mu sync.Mutex
 	parts := map[loglake.Partition]bool{}
 	opts.Hooks.OnFlush = func(f ingest.FlushInfo) {
@@ -137,15 +141,16 @@ func runIngest(ctx context.Context, e *env, lake *loglake.Lake, opts ingest.Opti
 		return nil, err
 	}
 	start := time.Now()
-	p := &progress{w: e.stderr, start: start, next: start.Add(3 * time.Second), ing: ing, tty: isTerminal(e.stderr)}
+	p := &progress{w: e.stderr, start: start, ing: ing, tty: isTerminal(e.stderr)}
+	stopProgress := p.run()
 	var readErr error
 	for _, name := range files {
-		if readErr = ingestFile(ctx, e, ing, name, p); readErr != nil {
+		if readErr = ingestFile(ctx, e, ing, name, batchBytes); readErr != nil {
 			break
 		}
 	}
 	err = ing.Close(ctx)
-	p.done()
+	stopProgress()
 	st := ing.Stats()
 	mu.Lock()
 	sum := &ingestSummary{
@@ -154,19 +159,18 @@ func runIngest(ctx context.Context, e *env, lake *loglake.Lake, opts ingest.Opti
 		Spilled: st.Spilled, Failed: st.Failed + st.Refused, Seconds: time.Since(start).Seconds(),
 	}
 	mu.Unlock()
-	if readErr != nil {
-		return sum, errors.Join(readErr, err)
-	}
+	err = errors.Join(readErr, err)
 	var fe *ingest.FlushError
 	if errors.As(err, &fe) {
-		return sum, fmt.Errorf("%d records did not land: %w", sum.Failed, err)
+		return sum, fmt.Errorf("%d records did not land; run the same command again to complete the lake: %w", sum.Failed, err)
 	}
 	return sum, err
 }
 
-// ingestFile feeds one input to the Ingestor in chunks of whole lines.
-func ingestFile(ctx context.Context, e *env, ing *ingest.Ingestor, name string, p *progress) error {
+// ingestFile feeds one input to the Ingestor as a stream of batches.
+func ingestFile(ctx context.Context, e *env, ing *ingest.Ingestor, name string, batchBytes int) error {
 	var r io.Reader
+	var arrived time.Time // stdin: now
 	if name == "-" {
 		r = e.stdin
 	} else {
@@ -175,7 +179,14 @@ func ingestFile(ctx context.Context, e *env, ing *ingest.Ingestor, name string, 
 			return err
 		}
 		defer f.Close()
-		r = f
+		fi, err := f.Stat()
+		if err != nil {
+			return err
+		}
+		if fi.IsDir() {
+			return fmt.Errorf("%s: is a directory", name)
+		}
+		r, arrived = f, fi.ModTime()
 	}
 	br := bufio.NewReaderSize(r, 1<<16)
 	dec, closeDec, err := decompressor(br, name)
@@ -183,41 +194,10 @@ func ingestFile(ctx context.Context, e *env, ing *ingest.Ingestor, name string, 
 		return fmt.Errorf("%s: %w", name, err)
 	}
 	defer closeDec()
-	const chunk = 1 << 20
-	buf := make([]byte, 0, 2*chunk)
-	for {
-		if len(buf) == cap(buf) { // a line longer than the buffer
-			buf = append(buf, 0)[:len(buf)]
-		}
-		n, rerr := dec.Read(buf[len(buf):cap(buf)])
-		buf = buf[:len(buf)+n]
-		end := len(buf)
-		if rerr == nil {
-			if len(buf) < chunk {
-				continue
-			}
-			end = bytes.LastIndexByte(buf, '\n') + 1
-			if end == 0 {
-				continue // keep reading the long line
-			}
-		}
-		if end > 0 {
-			if err := ing.Add(ctx, buf[:end]); err != nil {
-				return err
-			}
-			p.add()
-		}
-		buf = buf[:copy(buf, buf[end:])]
-		if rerr == io.EOF {
-			return nil
-		}
-		if rerr != nil {
-			return fmt.Errorf("%s: %w", name, rerr)
-		}
-		if err := ctx.Err(); err != nil {
-			return err
-		}
+	if _, err := ing.AddStream(ctx, dec, ingest.StreamOptions{BatchBytes: batchBytes, Arrived: arrived}); err != nil {
+		return fmt.Errorf("%s: %w", name, err)
 	}
+	return nil
 }
 
 // decompressor returns a reader of r's plain content, by name's extension,
@@ -255,15 +235,13 @@ func decompressor(r *bufio.Reader, name string) (io.Reader, func(), error) {
 	return r, func() {}, nil
 }
 
-// progress prints a line to stderr every few seconds once an input has run
+// progress prints a line to stderr every few seconds once an ingest has run
 // for a while.
 type progress struct {
 	w     io.Writer
 	start time.Time
-	next  time.Time
 	ing   *ingest.Ingestor
 	tty   bool // rewrite one line with \r; otherwise one line per report
-	shown bool
 }
 
 func isTerminal(w io.Writer) bool {
@@ -275,26 +253,36 @@ func isTerminal(w io.Writer) bool {
 	return err == nil && fi.Mode()&os.ModeCharDevice != 0
 }
 
-func (p *progress) add() {
-	now := time.Now()
-	if now.Before(p.next) {
-		return
-	}
-	p.next = now.Add(2 * time.Second)
-	st := p.ing.Stats()
-	el := now.Sub(p.start).Seconds()
-	line := fmt.Sprintf("ingest: %s read, %d records, %d dead-lettered, %.1f MiB/s, %.0f records/s",
-		humanBytes(st.BytesIn), st.Records, st.DeadLettered, float64(st.BytesIn)/(1<<20)/el, float64(st.Records)/el)
-	if p.tty {
-		fmt.Fprintf(p.w, "\r%s   ", line)
-		p.shown = true
-	} else {
-		fmt.Fprintln(p.w, line)
-	}
-}
-
-func (p *progress) done() {
-	if p.shown {
-		fmt.Fprintln(p.w)
-	}
+// run reports every 2 s after the first 3 s until the returned stop is called.
+func (p *progress) run() (stop func()) {
+	done := make(chan struct{})
+	ended := make(chan struct{})
+	go func() {
+		defer close(ended)
+		shown := false
+		timer := time.NewTimer(3 * time.Second)
+		defer timer.Stop()
+		for {
+			select {
+			case <-done:
+				if shown {
+					fmt.Fprintln(p.w)
+				}
+				return
+			case now := <-timer.C:
+				timer.Reset(2 * time.Second)
+				st := p.ing.Stats()
+				el := now.Sub(p.start).Seconds()
+				line := fmt.Sprintf("ingest: %s read, %d records, %d dead-lettered, %.1f MiB/s, %.0f records/s",
+					humanBytes(st.BytesIn), st.Records, st.DeadLettered, float64(st.BytesIn)/(1<<20)/el, float64(st.Records)/el)
+				if p.tty {
+					fmt.Fprintf(p.w, "\r%s   ", line)
+					shown = true
+				} else {
+					fmt.Fprintln(p.w, line)
+				}
+			}
+		}
+	}()
+	return func() { close(done); <-ended }
 }
