@@ -5,7 +5,9 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"flag"
 	"fmt"
+	"os"
 	"runtime"
 	"strings"
 	"testing"
@@ -15,6 +17,7 @@ import (
 	"gocloud.dev/blob/memblob"
 
 	"github.com/loglake/loglake"
+	"github.com/loglake/loglake/internal/bigmem"
 	"github.com/loglake/loglake/internal/faultblob"
 	"github.com/loglake/loglake/internal/rawcodec"
 )
@@ -155,4 +158,15 @@ func envelopeLine(tenant string, day string, seq, n int) []byte {
 	}
 	b.WriteString("]}\n")
 	return b.Bytes()
+}
+
+// TestMain runs the tests with the bigmem pool checked: AddStream's buffers
+// start out as garbage, and a use after release crashes. Benchmarks run
+// with the pool as users have it.
+func TestMain(m *testing.M) {
+	flag.Parse()
+	if f := flag.Lookup("test.bench"); f == nil || f.Value.String() == "" {
+		bigmem.SetChecked(true)
+	}
+	os.Exit(m.Run())
 }
