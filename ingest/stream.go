@@ -36,9 +36,12 @@ type StreamOptions struct {
 	// keeps them in place.
 	Arrived time.Time
 	// Concurrency is how many batches are ingested at once. Default:
-	// GOMAXPROCS. The input held is at most (Concurrency+1) × BatchBytes,
-	// besides the formatted records that count against
-	// [Options.MaxBufferedBytes].
+	// GOMAXPROCS. AddStream's memory is set by these two options alone:
+	// (Concurrency+1) buffers of BatchBytes for the input, and per batch
+	// in flight two of 1.25 × BatchBytes for its formatted records and its
+	// objects — about 4.5 × BatchBytes per batch in all. A batch also
+	// counts its records against [Options.MaxBufferedBytes] while it is
+	// written.
 	Concurrency int
 }
 

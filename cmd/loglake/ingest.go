@@ -43,7 +43,7 @@ cuts depend on --batch-mib, so a rerun must use the same value. Records
 without a usable time, and dead letters, are filed under the day the input
 file was last modified (stdin: today), which a rerun keeps too. Each batch
 writes about one object per partition it holds: larger batches write fewer
-objects and take more memory (about 4 × --batch-mib per core).
+objects and take more memory (about 4.5 × --batch-mib per core).
 
 --tz sets the time zone that gives records their day when the lake is
 created; for an existing lake it must match the lake's.`,
