@@ -40,7 +40,7 @@ type View struct {
 	man       *manifest // nil when Generation is 0
 	rawAll    []rawObject
 	coveredAt []rawObject // raw objects present and covered
-	temps     []rawObject // temporary files of writers (see isWriterTemp)
+	temps     []rawObject // temporary files of writers (see rawcodec.IsWriterTemp)
 	gens      []int64     // manifest generations present, ascending
 }
 
@@ -68,7 +68,7 @@ func Snapshot(ctx context.Context, lake *loglake.Lake, p loglake.Partition) (*Vi
 			continue
 		}
 		if _, ok := rawcodec.FromKey(obj.Key); !ok {
-			if isWriterTemp(obj.Key) {
+			if rawcodec.IsWriterTemp(obj.Key) {
 				v.temps = append(v.temps, rawObject{ObjectRef: ObjectRef{Key: obj.Key, Size: obj.Size}, mod: obj.ModTime})
 			}
 			continue
@@ -97,28 +97,6 @@ func Snapshot(ctx context.Context, lake *loglake.Lake, p loglake.Partition) (*Vi
 		}
 	}
 	return v, nil
-}
-
-// isWriterTemp reports whether key is the temporary file of a write to a
-// raw object on a file:// lake (gocloud.dev's fileblob writes
-// <key>.<hex nanoseconds>.tmp beside the object and renames it into place),
-// which stays behind when the writer's process dies.
-func isWriterTemp(key string) bool {
-	rest, ok := strings.CutSuffix(key, ".tmp")
-	if !ok {
-		return false
-	}
-	dot := strings.LastIndexByte(rest, '.')
-	if dot < 0 || dot == len(rest)-1 {
-		return false
-	}
-	for _, c := range rest[dot+1:] {
-		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
-			return false
-		}
-	}
-	_, ok = rawcodec.FromKey(rest[:dot])
-	return ok
 }
 
 // readManifest finds and reads the newest manifest generation. A manifest

@@ -50,13 +50,9 @@ func lakeFiles(t *testing.T, dir string) (map[string]string, int) {
 		if key == loglake.SettingsKey {
 			return nil
 		}
-		if rest, ok := strings.CutSuffix(key, ".tmp"); ok {
-			if dot := strings.LastIndexByte(rest, '.'); dot > 0 {
-				if _, ok := rawcodec.FromKey(rest[:dot]); ok {
-					temps++
-					return nil
-				}
-			}
+		if rawcodec.IsWriterTemp(key) {
+			temps++
+			return nil
 		}
 		codec, ok := rawcodec.FromKey(key)
 		if !ok || !(strings.HasPrefix(key, "raw/") || strings.HasPrefix(key, "errors/")) {

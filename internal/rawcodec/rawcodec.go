@@ -16,6 +16,28 @@ import (
 	"github.com/loglake/loglake"
 )
 
+// IsWriterTemp reports whether key is the temporary file of a write to a
+// raw object on a file:// lake (gocloud.dev's fileblob writes
+// <key>.<hex nanoseconds>.tmp beside the object and renames it into place),
+// which stays behind when the writer's process dies.
+func IsWriterTemp(key string) bool {
+	rest, ok := strings.CutSuffix(key, ".tmp")
+	if !ok {
+		return false
+	}
+	dot := strings.LastIndexByte(rest, '.')
+	if dot < 0 || dot == len(rest)-1 {
+		return false
+	}
+	for _, c := range rest[dot+1:] {
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
+			return false
+		}
+	}
+	_, ok = FromKey(rest[:dot])
+	return ok
+}
+
 // FromKey returns the codec of an object by its key's extension, and false
 // for keys that are not NDJSON objects.
 func FromKey(key string) (loglake.Compression, bool) {

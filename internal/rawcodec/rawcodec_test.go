@@ -90,3 +90,26 @@ func TestZstdWindow(t *testing.T) {
 		}
 	}
 }
+
+func TestIsWriterTemp(t *testing.T) {
+	const raw = "raw/tenant_id=a/dt=2026-11-20/b-0123-0000.ndjson.zst"
+	tests := []struct {
+		key  string
+		want bool
+	}{
+		{raw + ".18ead212df2708cf.tmp", true},
+		{"raw/tenant_id=a/dt=2026-11-20/w-1.ndjson.gz.1.tmp", true},
+		{raw, false},
+		{raw + ".tmp", false},
+		{raw + "..tmp", false},
+		{raw + ".18EAD.tmp", false},
+		{raw + ".xyz.tmp", false},
+		{"raw/tenant_id=a/dt=2026-11-20/notes.18ead.tmp", false},
+		{"raw/tenant_id=a/dt=2026-11-20/notes.tmp", false},
+	}
+	for _, tc := range tests {
+		if got := IsWriterTemp(tc.key); got != tc.want {
+			t.Errorf("IsWriterTemp(%q) = %v, want %v", tc.key, got, tc.want)
+		}
+	}
+}
