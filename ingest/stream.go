@@ -217,7 +217,7 @@ type cutter struct {
 	size int
 	tail []byte // read past the last cut
 	eof  bool
-	err  error // of r, after the bytes read before it are returned
+	err  error // io.EOF once the last chunk is returned, or the error of r
 }
 
 // next returns the next chunk in buf's storage, grown as needed, and

@@ -151,9 +151,9 @@ func FuzzCutter(f *testing.F) {
 // streamOf is w's inputs as one stream.
 func streamOf(w workload) []byte { return bytes.Join(w.inputs, nil) }
 
-// streamWorkload is newWorkload with origins that name a stream's batches
-// instead of Add calls; checkLanded only needs the set of seqs (no
-// FlushErrors are expected after the final run).
+// streamWorkload is the workload of the stream tests. Its origins name Add
+// calls, not batches; the tests call checkLanded without FlushErrors, so
+// it only counts seqs.
 func streamWorkload() workload { return newWorkload(40, 5, 4) }
 
 var arrived = time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC)
